@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper around CMake/ctest. Every target first installs what is
+# missing (scripts/install-deps.sh), so on a fresh Debian 12 machine
+# `make demo` and `make test` are the whole set-up.
+
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+WERROR  ?= OFF
+CMAKE_ARGS ?=
+CTEST_ARGS ?=
+
+DEBUG_DIR   := build/debug
+RELEASE_DIR := build/release
+ASAN_DIR    := build/asan
+TSAN_DIR    := build/tsan
+
+.PHONY: all deps demo test bench asan tsan clean
+
+all: test
+
+deps:
+	@scripts/install-deps.sh
+
+# configure(<dir>, <build type>, <extra cmake args>)
+define configure
+	cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) -DRESV_WERROR=$(WERROR) $(3) $(CMAKE_ARGS) >/dev/null
+	cmake --build $(1) -j $(JOBS)
+endef
+
+demo: deps
+	$(call configure,$(RELEASE_DIR),Release,)
+	$(RELEASE_DIR)/examples/ww_demo
+
+test: deps
+	$(call configure,$(DEBUG_DIR),Debug,)
+	cd $(DEBUG_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: deps
+	$(call configure,$(RELEASE_DIR),Release,)
+	scripts/run-bench.sh $(RELEASE_DIR)
+
+asan: deps
+	$(call configure,$(ASAN_DIR),Debug,-DRESV_SANITIZE=address)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+tsan: deps
+	$(call configure,$(TSAN_DIR),Debug,-DRESV_SANITIZE=thread)
+	cd $(TSAN_DIR) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/scripts/tsan.supp" \
+		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: misuse reports
+ *
+ * Debug builds of libresv (RESV_DEBUG) check how the API is used: a
+ * ww_acquire_fini() with locks still held, a lock taken after
+ * ww_acquire_done(), unlocking a lock this thread does not hold, and so on.
+ * Each detection produces one &struct resv_report handed to the report hook.
+ *
+ * The default hook prints the report to stderr and aborts when the
+ * environment variable ``RESV_REPORT_ABORT=1`` is set (or after
+ * resv_report_set_abort(true)). Tests replace the hook to prove that a
+ * misuse is caught::
+ *
+ *	static int seen;
+ *	static void count(const struct resv_report *r, void *arg) { seen++; }
+ *	...
+ *	resv_report_set_hook(count, NULL);
+ *	ww_acquire_fini(&ctx);          // with a lock still held
+ *	assert(seen == 1);
+ *
+ * Release builds compile the checks out; resv_report_checks_enabled() says
+ * which kind of build is linked.
+ */
+#ifndef RESV_REPORT_H
+#define RESV_REPORT_H
+
+#include <stdbool.h>
+
+#include <resv/compiler.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * enum resv_report_kind - what was detected
+ * @RESV_REPORT_WW_FINI_HELD: ww_acquire_fini() with locks still held
+ * @RESV_REPORT_WW_FINI_TWICE: ww_acquire_fini() on a finished context
+ * @RESV_REPORT_WW_LOCK_AFTER_DONE: locking after ww_acquire_done()
+ * @RESV_REPORT_WW_WRONG_RELOCK: after -EDEADLK, the next lock of the context
+ *	was not the contended lock, or was taken with other locks still held
+ * @RESV_REPORT_WW_CLASS_MISMATCH: a context of one class used on a lock of
+ *	another
+ * @RESV_REPORT_UNLOCK_NOT_HELD: unlocking a lock this thread does not hold
+ * @RESV_REPORT_DESTROY_LOCKED: destroying a lock that is held
+ * @RESV_REPORT_SLOW_WITH_LOCKS: a slow-path lock with other locks of the
+ *	context still held
+ */
+enum resv_report_kind {
+	RESV_REPORT_WW_FINI_HELD = 1,
+	RESV_REPORT_WW_FINI_TWICE,
+	RESV_REPORT_WW_LOCK_AFTER_DONE,
+	RESV_REPORT_WW_WRONG_RELOCK,
+	RESV_REPORT_WW_CLASS_MISMATCH,
+	RESV_REPORT_UNLOCK_NOT_HELD,
+	RESV_REPORT_DESTROY_LOCKED,
+	RESV_REPORT_SLOW_WITH_LOCKS,
+};
+
+/**
+ * struct resv_report - one detected misuse
+ * @kind: what was detected
+ * @message: a one-line human-readable description
+ * @lock: the lock involved, or NULL
+ * @ctx: the acquire context involved, or NULL
+ */
+struct resv_report {
+	enum resv_report_kind kind;
+	const char *message;
+	const void *lock;
+	const void *ctx;
+};
+
+/** typedef resv_report_hook_t - receives every report; must not block. */
+typedef void (*resv_report_hook_t)(const struct resv_report *report, void *arg);
+
+/**
+ * resv_report_set_hook() - replace the report hook
+ * @hook: the new hook, or NULL to restore the default (print to stderr)
+ * @arg: passed to @hook
+ *
+ * Context: any thread; not concurrently with a report being delivered.
+ */
+RESV_EXPORT void resv_report_set_hook(resv_report_hook_t hook, void *arg);
+
+/**
+ * resv_report_set_abort() - make the default hook abort after printing
+ * @abort_after_report: true to abort()
+ */
+RESV_EXPORT void resv_report_set_abort(bool abort_after_report);
+
+/**
+ * resv_report_checks_enabled() - whether this library was built with the
+ * debug checks (RESV_DEBUG)
+ *
+ * Return: true in debug builds, false where the checks are compiled out.
+ */
+RESV_EXPORT bool resv_report_checks_enabled(void);
+
+/**
+ * resv_report_kind_name() - the stable name of a report kind
+ * @kind: a report kind
+ *
+ * Return: e.g. "ww_fini_held"; "unknown" for an unknown value.
+ */
+RESV_EXPORT const char *resv_report_kind_name(enum resv_report_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RESV_REPORT_H */

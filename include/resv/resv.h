@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: umbrella header — everything libresv offers
+ */
+#ifndef RESV_RESV_H
+#define RESV_RESV_H
+
+#include <resv/alloc.h>
+#include <resv/report.h>
+#include <resv/thread.h>
+#include <resv/ww_mutex.h>
+
+#endif /* RESV_RESV_H */

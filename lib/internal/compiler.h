@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private helpers shared by the lib/ sources: branch hints, atomics and debug checks.
+ * Never installed.
+ */
+#ifndef RESV_INTERNAL_COMPILER_H
+#define RESV_INTERNAL_COMPILER_H
+
+#include <resv/compiler.h>
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Hidden cross-file helpers are named resv__name() and carry this. */
+#define RESV_INTERNAL __attribute__((visibility("hidden")))
+
+/*
+ * Atomics: the GCC/Clang builtins, spelled out so every access shows its
+ * ordering. ThreadSanitizer understands them natively.
+ */
+#define resv_load_relaxed(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define resv_load_acquire(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define resv_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define resv_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define resv_add_relaxed(p, v)   __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+#define resv_cas_acq_rel(p, expected, desired) \
+	__atomic_compare_exchange_n((p), (expected), (desired), false, \
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
+
+/*
+ * RESV_DEBUG_ON(): true only in debug builds, but the condition is still
+ * type-checked in release builds (where the compiler drops it).
+ */
+#ifdef RESV_DEBUG
+#define RESV_DEBUG_BUILD 1
+#else
+#define RESV_DEBUG_BUILD 0
+#endif
+#define RESV_DEBUG_ON(cond) (RESV_DEBUG_BUILD && unlikely(cond))
+
+#endif /* RESV_INTERNAL_COMPILER_H */
