@@ -5,7 +5,9 @@
  * The state lives in static thread-local storage with constant initialisers,
  * so a thread's first lock never allocates and never fails.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "internal/thread.h"
 
@@ -30,6 +32,28 @@ void resv__thread_park(struct resv_thread *self, bool interruptible)
 	/* Consume the wake-up; the caller re-checks why it was woken. */
 	self->woken = false;
 	pthread_mutex_unlock(&self->park_lock);
+}
+
+bool resv__thread_park_until(struct resv_thread *self, bool interruptible, int64_t deadline_ns)
+{
+	struct timespec abstime = {
+		.tv_sec = deadline_ns / 1000000000,
+		.tv_nsec = deadline_ns % 1000000000,
+	};
+	bool timed_out = false;
+
+	pthread_mutex_lock(&self->park_lock);
+	while (!self->woken && !(interruptible && self->interrupted)) {
+		/* CLOCK_MONOTONIC without a condattr: the cond is statically initialised. */
+		if (pthread_cond_clockwait(&self->park_cond, &self->park_lock, CLOCK_MONOTONIC,
+					   &abstime) == ETIMEDOUT) {
+			timed_out = !self->woken && !(interruptible && self->interrupted);
+			break;
+		}
+	}
+	self->woken = false;
+	pthread_mutex_unlock(&self->park_lock);
+	return !timed_out;
 }
 
 void resv__thread_wake(struct resv_thread *thread)

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <resv/thread.h>
 
@@ -33,6 +34,13 @@ struct resv_thread {
  * callers re-check their condition.
  */
 RESV_INTERNAL void resv__thread_park(struct resv_thread *self, bool interruptible);
+
+/*
+ * As resv__thread_park(), but also returns once CLOCK_MONOTONIC reaches
+ * @deadline_ns (resv__now_ns() time base). Returns false on timeout.
+ */
+RESV_INTERNAL bool resv__thread_park_until(struct resv_thread *self, bool interruptible,
+					   int64_t deadline_ns);
 
 /* Wake @thread if it is parked, or make its next park return at once. */
 RESV_INTERNAL void resv__thread_wake(struct resv_thread *thread);
