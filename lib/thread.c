@@ -12,7 +12,7 @@
 #include "internal/thread.h"
 
 /* initial-exec: no __tls_get_addr call on the lock paths of the shared library */
-static __thread struct resv_thread resv_self __attribute__((tls_model("initial-exec"))) = {
+__thread struct resv_thread resv__self __attribute__((tls_model("initial-exec"))) = {
 	.park_lock = PTHREAD_MUTEX_INITIALIZER,
 	.park_cond = PTHREAD_COND_INITIALIZER,
 	.woken = false,
@@ -21,7 +21,7 @@ static __thread struct resv_thread resv_self __attribute__((tls_model("initial-e
 
 struct resv_thread *resv_thread_self(void)
 {
-	return &resv_self;
+	return &resv__self;
 }
 
 void resv__thread_park(struct resv_thread *self, bool interruptible)
@@ -74,7 +74,7 @@ void resv_thread_interrupt(struct resv_thread *thread)
 
 bool resv_thread_clear_interrupt(void)
 {
-	struct resv_thread *self = &resv_self;
+	struct resv_thread *self = &resv__self;
 	bool was;
 
 	pthread_mutex_lock(&self->park_lock);
@@ -86,5 +86,5 @@ bool resv_thread_clear_interrupt(void)
 
 bool resv_thread_interrupt_pending(void)
 {
-	return resv__thread_interrupted(&resv_self);
+	return resv__thread_interrupted(&resv__self);
 }

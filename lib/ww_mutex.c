@@ -303,14 +303,14 @@ bool resv_ww_mutex_held_by_self(const struct ww_mutex *lock)
 {
 	uintptr_t word = resv_load_relaxed(&lock->owner);
 
-	return owner_identity(word) != 0 && owner_thread(word) == resv_thread_self();
+	return owner_identity(word) != 0 && owner_thread(word) == resv__thread_self();
 }
 
 void ww_acquire_init(struct ww_acquire_ctx *ctx, struct ww_class *ww_class)
 {
 	struct resv_ww_inject inject;
 
-	ctx->task = resv_thread_self();
+	ctx->task = resv__thread_self();
 	ctx->stamp = __atomic_add_fetch(&ww_class->stamp, 1, __ATOMIC_RELAXED);
 	ctx->acquired = 0;
 	ctx->wounded = 0;
@@ -540,10 +540,33 @@ static void ww_remove_waiter(struct ww_mutex *lock, struct ww_waiter *waiter)
 		__atomic_fetch_and(&lock->owner, ~OWNER_WAITERS, __ATOMIC_RELEASE);
 }
 
+/*
+ * Before queueing, spin a little while the lock is held and nobody waits:
+ * most critical sections are short and sleeping costs two context switches
+ * plus a hand-over to a thread that is not running. Bounded (about a
+ * microsecond), so a wound or die decision is delayed, never skipped; and it
+ * stops as soon as anyone queues, so queued waiters keep their order.
+ */
+#define WW_SPIN_TRIES 128
+
+static bool ww_spin_acquire(struct ww_mutex *lock, uintptr_t me)
+{
+	for (int i = 0; i < WW_SPIN_TRIES; i++) {
+		uintptr_t word = resv_load_relaxed(&lock->owner);
+
+		if (word & OWNER_WAITERS)
+			return false;
+		if (word == 0 && try_acquire_fast(lock, me))
+			return true;
+		resv_cpu_relax();
+	}
+	return false;
+}
+
 static int ww_lock_slowpath(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 			    uintptr_t me, bool interruptible)
 {
-	struct ww_waiter waiter = { .task = resv_thread_self(), .ctx = ctx };
+	struct ww_waiter waiter = { .task = resv__thread_self(), .ctx = ctx };
 	uintptr_t old;
 	bool slept = false;
 	int ret;
@@ -640,8 +663,8 @@ static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 	int ret;
 
 	if (!ctx) {
-		me = owner_of_thread(resv_thread_self());
-		if (likely(try_acquire_fast(lock, me)))
+		me = owner_of_thread(resv__thread_self());
+		if (likely(try_acquire_fast(lock, me)) || ww_spin_acquire(lock, me))
 			return 0;
 		return ww_lock_slowpath(lock, NULL, me, interruptible);
 	}
@@ -652,10 +675,10 @@ static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 		return -EALREADY;
 	}
 	/* A context that holds nothing starts clean: an old wound is moot. */
-	if (ctx->acquired == 0)
+	if (ctx->acquired == 0 && unlikely(resv_load_relaxed(&ctx->wounded)))
 		resv_store_relaxed(&ctx->wounded, 0);
 
-	if (unlikely(!try_acquire_fast(lock, me))) {
+	if (unlikely(!try_acquire_fast(lock, me)) && !ww_spin_acquire(lock, me)) {
 		ret = ww_lock_slowpath(lock, ctx, me, interruptible);
 		if (ret)
 			return ret;
@@ -707,9 +730,9 @@ int ww_mutex_lock_slow_interruptible(struct ww_mutex *lock, struct ww_acquire_ct
 int ww_mutex_trylock(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 {
 	if (!ctx)
-		return try_acquire_fast(lock, owner_of_thread(resv_thread_self()));
+		return try_acquire_fast(lock, owner_of_thread(resv__thread_self()));
 
-	if (ctx->acquired == 0)
+	if (ctx->acquired == 0 && unlikely(resv_load_relaxed(&ctx->wounded)))
 		resv_store_relaxed(&ctx->wounded, 0);
 	/*
 	 * Succeeds only on the word 0, i.e. with no waiters, so unlike the
@@ -752,17 +775,25 @@ void ww_mutex_unlock(struct ww_mutex *lock)
 	uintptr_t me = owner_identity(word);
 	struct ww_acquire_ctx *ctx = owner_ctx(word);
 
-	if (RESV_DEBUG_ON(me == 0 || owner_thread(word) != resv_thread_self())) {
+	if (RESV_DEBUG_ON(me == 0 || owner_thread(word) != resv__thread_self())) {
 		resv__report(RESV_REPORT_UNLOCK_NOT_HELD, lock, ctx,
 			     "unlocking a %s this thread does not hold",
 			     lock->ww_class ? lock->ww_class->mutex_name : "ww_mutex");
 		return;
 	}
+	/*
+	 * Acquire too: pairs with a departing waiter's release
+	 * (ww_remove_waiter()). The count drops after the CAS so that the CAS
+	 * does not wait for the store; only this thread writes it, and a
+	 * momentarily high count read by a waker costs at most a spurious
+	 * wake-up.
+	 */
+	if (likely(resv_cas_acq_rel(&lock->owner, &me, 0))) {
+		if (ctx && ctx->acquired > 0)
+			ctx->acquired--;
+		return;
+	}
 	if (ctx && ctx->acquired > 0)
 		ctx->acquired--;
-
-	/* Acquire too: pairs with a departing waiter's release (ww_remove_waiter()). */
-	if (likely(resv_cas_acq_rel(&lock->owner, &me, 0)))
-		return;
 	ww_unlock_slowpath(lock);
 }

@@ -27,6 +27,18 @@
 	__atomic_compare_exchange_n((p), (expected), (desired), false, \
 				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
 
+/* Tell the CPU we are spinning (saves power, frees the sibling hyperthread). */
+static inline void resv_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 /*
  * RESV_DEBUG_ON(): true only in debug builds, but the condition is still
  * type-checked in release builds (where the compiler drops it).

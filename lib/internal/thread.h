@@ -27,6 +27,15 @@ struct resv_thread {
 	int interrupted;	/* atomic; written under park_lock */
 };
 
+/* The calling thread's state; hidden, so lib/ reaches it without the PLT. */
+RESV_INTERNAL extern __thread struct resv_thread resv__self
+	__attribute__((tls_model("initial-exec")));
+
+static inline struct resv_thread *resv__thread_self(void)
+{
+	return &resv__self;
+}
+
 /*
  * Sleep until resv__thread_wake() targets @self (or, if @interruptible, until
  * the thread is interrupted). A wake-up that arrived before the call is not
