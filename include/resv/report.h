@@ -46,6 +46,9 @@ extern "C" {
  * @RESV_REPORT_DESTROY_LOCKED: destroying a lock that is held
  * @RESV_REPORT_SLOW_WITH_LOCKS: a slow-path lock with other locks of the
  *	context still held
+ * @RESV_REPORT_FENCE_WAIT_IN_SIGNALLING: a fence wait inside a fence
+ *	signalling critical section (dma_fence_begin_signalling()); @lock is
+ *	the fence waited on, or NULL when unknown
  */
 enum resv_report_kind {
 	RESV_REPORT_WW_FINI_HELD = 1,
@@ -56,6 +59,7 @@ enum resv_report_kind {
 	RESV_REPORT_UNLOCK_NOT_HELD,
 	RESV_REPORT_DESTROY_LOCKED,
 	RESV_REPORT_SLOW_WITH_LOCKS,
+	RESV_REPORT_FENCE_WAIT_IN_SIGNALLING,
 };
 
 /**

@@ -6,7 +6,10 @@
 #define RESV_RESV_H
 
 #include <resv/alloc.h>
+#include <resv/dma-fence.h>
+#include <resv/rcu.h>
 #include <resv/report.h>
+#include <resv/spinlock.h>
 #include <resv/thread.h>
 #include <resv/ww_mutex.h>
 

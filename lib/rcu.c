@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RCU for libresv: a thin layer over liburcu's urcu-bp flavour ("bulletproof":
+ * readers need no thread registration, which a library cannot demand of its
+ * callers' threads).
+ *
+ * ThreadSanitizer cannot see liburcu's synchronisation (it is not
+ * instrumented and uses inline-asm atomics), so in TSan builds we add the
+ * happens-before edges RCU guarantees, with atomics it does understand:
+ * - resv_call_rcu() stores @func with release, the trampoline loads it with
+ *   acquire: everything the queuing thread did (e.g. the last
+ *   dma_fence_put() and what came before it) happens before the callback;
+ * - every read-side unlock releases a global counter and the trampoline
+ *   acquires it: a reader's accesses happen before the free that waited for
+ *   its grace period.
+ * Outside TSan builds the counter is compiled out.
+ */
+#include <stddef.h>
+
+/*
+ * liburcu's out-of-line functions, not its _LGPL_SOURCE inline fast paths:
+ * the inline read lock trips UBSan's alignment check, because liburcu-bp
+ * allocates its per-thread reader records with less than their declared
+ * 128-byte alignment. A function call per read-side section is the price.
+ */
+#undef _LGPL_SOURCE
+#include <urcu/urcu-bp.h>	/* before any other urcu header: flavour mapping */
+
+#include <resv/rcu.h>
+
+#include "internal/compiler.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define RESV_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RESV_TSAN 1
+#endif
+#endif
+
+_Static_assert(sizeof(struct rcu_head) <= sizeof(((struct resv_rcu_head *)0)->resv_urcu),
+	       "struct resv_rcu_head too small for liburcu's rcu_head");
+_Static_assert(offsetof(struct resv_rcu_head, resv_urcu) == 0,
+	       "the liburcu head must be at offset 0");
+_Static_assert(_Alignof(struct rcu_head) <= _Alignof(struct resv_rcu_head),
+	       "struct resv_rcu_head under-aligned");
+
+#ifdef RESV_TSAN
+static unsigned long tsan_reader_sync;
+#endif
+
+void resv_rcu_read_lock(void)
+{
+	urcu_bp_read_lock();
+}
+
+void resv_rcu_read_unlock(void)
+{
+#ifdef RESV_TSAN
+	__atomic_fetch_add(&tsan_reader_sync, 1, __ATOMIC_RELEASE);
+#endif
+	urcu_bp_read_unlock();
+}
+
+void resv_synchronize_rcu(void)
+{
+	urcu_bp_synchronize_rcu();
+}
+
+static void call_rcu_trampoline(struct rcu_head *urcu_head)
+{
+	struct resv_rcu_head *head = (struct resv_rcu_head *)(void *)urcu_head;
+	void (*func)(struct resv_rcu_head *) = __atomic_load_n(&head->func, __ATOMIC_ACQUIRE);
+
+#ifdef RESV_TSAN
+	(void)__atomic_load_n(&tsan_reader_sync, __ATOMIC_ACQUIRE);
+#endif
+	func(head);
+}
+
+void resv_call_rcu(struct resv_rcu_head *head, void (*func)(struct resv_rcu_head *head))
+{
+	__atomic_store_n(&head->func, func, __ATOMIC_RELEASE);
+	urcu_bp_call_rcu((struct rcu_head *)(void *)head->resv_urcu, call_rcu_trampoline);
+}
+
+void resv_rcu_barrier(void)
+{
+	urcu_bp_barrier();
+}
