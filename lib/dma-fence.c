@@ -41,23 +41,26 @@
 
 #define FENCE_MAX_ERRNO 4095
 
-/* ---- kernel-style WARN: counted always, printed in debug builds ----------- */
+/*
+ * ---- kernel-style WARN: counted always; in debug builds delivered to the
+ * report hook (RESV_REPORT_FENCE_MISUSE) so tests can prove the detection.
+ */
 
 static unsigned long fence_warnings;
 
 static void fence_warn(const char *func, const char *fmt, ...) RESV_PRINTF(2, 3);
 static void fence_warn(const char *func, const char *fmt, ...)
 {
+	char message[200];
 	va_list ap;
 
 	__atomic_add_fetch(&fence_warnings, 1, __ATOMIC_RELAXED);
 	if (!RESV_DEBUG_BUILD)
 		return;
 	va_start(ap, fmt);
-	fprintf(stderr, "libresv: WARN: %s: ", func);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	resv__report(RESV_REPORT_FENCE_MISUSE, NULL, NULL, "%s: %s", func, message);
 }
 
 /* Evaluates to cond; warns when it is true. */

@@ -42,6 +42,7 @@ const char *resv_report_kind_name(enum resv_report_kind kind)
 	case RESV_REPORT_DESTROY_LOCKED:	return "destroy_locked";
 	case RESV_REPORT_SLOW_WITH_LOCKS:	return "slow_with_locks";
 	case RESV_REPORT_FENCE_WAIT_IN_SIGNALLING: return "fence_wait_in_signalling";
+	case RESV_REPORT_FENCE_MISUSE:		return "fence_misuse";
 	}
 	return "unknown";
 }

@@ -49,6 +49,11 @@ extern "C" {
  * @RESV_REPORT_FENCE_WAIT_IN_SIGNALLING: a fence wait inside a fence
  *	signalling critical section (dma_fence_begin_signalling()); @lock is
  *	the fence waited on, or NULL when unknown
+ * @RESV_REPORT_FENCE_MISUSE: a fence API misuse the kernel WARNs about:
+ *	set_error() after signal or with a non-negative error, comparing
+ *	fences of different contexts, the timestamp of an unsignaled fence,
+ *	releasing a fence with callbacks pending, NULL arguments; @lock is the
+ *	fence, or NULL
  */
 enum resv_report_kind {
 	RESV_REPORT_WW_FINI_HELD = 1,
@@ -60,6 +65,7 @@ enum resv_report_kind {
 	RESV_REPORT_DESTROY_LOCKED,
 	RESV_REPORT_SLOW_WITH_LOCKS,
 	RESV_REPORT_FENCE_WAIT_IN_SIGNALLING,
+	RESV_REPORT_FENCE_MISUSE,
 };
 
 /**

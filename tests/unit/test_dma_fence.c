@@ -158,11 +158,14 @@ static void rec_func(struct dma_fence *f, struct dma_fence_cb *cb)
 /* ---- report hook --------------------------------------------------------------- */
 
 static int wait_reports;
+static int misuse_reports;
 
 static void count_reports(const struct resv_report *r, void *arg)
 {
 	if (r->kind == RESV_REPORT_FENCE_WAIT_IN_SIGNALLING)
 		wait_reports++;
+	if (r->kind == RESV_REPORT_FENCE_MISUSE)
+		misuse_reports++;
 }
 
 /* ================================================================================ */
@@ -392,6 +395,8 @@ static void test_dma_fence_set_error_rules_and_status(void **state)
 
 	tf_init(&tf, &tf_ops, 1, 1);
 	warns = resv__dma_fence_warn_count();
+	misuse_reports = 0;
+	resv_report_set_hook(count_reports, NULL);
 	dma_fence_set_error(&tf.base, 0);
 	dma_fence_set_error(&tf.base, 5);
 	dma_fence_set_error(&tf.base, -5000);
@@ -410,6 +415,9 @@ static void test_dma_fence_set_error_rules_and_status(void **state)
 	dma_fence_set_error(&tf.base, -EIO);	/* after signal: rejected */
 	assert_int_equal(tf.base.error, -ECANCELED);
 	assert_int_equal(resv__dma_fence_warn_count(), warns + 4);
+	resv_report_set_hook(NULL, NULL);
+	/* Debug builds deliver each rejection to the report hook. */
+	assert_int_equal(misuse_reports, resv_report_checks_enabled() ? 4 : 0);
 	tf_fini(&tf);
 }
 
