@@ -630,7 +630,7 @@ err_unlock:
 }
 
 /* Debug checks and bookkeeping once @ctx holds @lock (kernel: ww_mutex_lock_acquired). */
-static void ww_lock_acquired(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
+static void ww_lock_acquired(struct ww_mutex *lock, struct ww_acquire_ctx *ctx, bool slow)
 {
 	if (RESV_DEBUG_BUILD) {
 		if (unlikely(ctx->done_acquire))
@@ -641,7 +641,7 @@ static void ww_lock_acquired(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 				resv__report(RESV_REPORT_WW_WRONG_RELOCK, lock, ctx,
 					     "after -EDEADLK on %p the context locked %p instead",
 					     (void *)ctx->contending_lock, (void *)lock);
-			else if (ctx->acquired > 0)
+			else if (ctx->acquired > 0 && !slow)	/* slow: SLOW_WITH_LOCKS said it */
 				resv__report(RESV_REPORT_WW_WRONG_RELOCK, lock, ctx,
 					     "relocked the contended lock with %u lock(s) still held",
 					     ctx->acquired);
@@ -683,13 +683,14 @@ static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 		if (ret)
 			return ret;
 	}
-	ww_lock_acquired(lock, ctx);
+	ww_lock_acquired(lock, ctx, !may_inject);
 
 	if (may_inject && ctx->acquired > 1 && unlikely(ctx->inject.mode > RESV_WW_INJECT_OFF) &&
 	    inject_now(ctx)) {
 		/* A well-formed back-off: the lock is released again. */
 		ww_mutex_unlock(lock);
 		ctx->contending_lock = lock;
+		ctx->stats.acquires--;	/* -EDEADLK means "not acquired" */
 		ctx->stats.injected++;
 		return -EDEADLK;
 	}
@@ -740,7 +741,7 @@ int ww_mutex_trylock(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 	 */
 	if (!try_acquire_fast(lock, owner_of_ctx(ctx)))
 		return 0;
-	ww_lock_acquired(lock, ctx);
+	ww_lock_acquired(lock, ctx, false);
 	return 1;
 }
 
