@@ -16,6 +16,7 @@
  * Outside TSan builds the counter is compiled out.
  */
 #include <stddef.h>
+#include <time.h>
 
 /*
  * liburcu's out-of-line functions, not its _LGPL_SOURCE inline fast paths:
@@ -67,6 +68,16 @@ void resv_synchronize_rcu(void)
 	urcu_bp_synchronize_rcu();
 }
 
+/*
+ * Callbacks queued and not yet finished. resv_rcu_barrier() waits for it to
+ * reach zero instead of calling urcu_bp_barrier(): that one hands a
+ * malloc'd completion to liburcu's worker threads through uninstrumented
+ * code, which ThreadSanitizer reports as a race inside liburcu. Counting is
+ * also a stronger guarantee: callbacks queued by callbacks (a chain node
+ * freeing its predecessor) are waited for too.
+ */
+static unsigned long rcu_pending;
+
 static void call_rcu_trampoline(struct rcu_head *urcu_head)
 {
 	struct resv_rcu_head *head = (struct resv_rcu_head *)(void *)urcu_head;
@@ -76,15 +87,22 @@ static void call_rcu_trampoline(struct rcu_head *urcu_head)
 	(void)__atomic_load_n(&tsan_reader_sync, __ATOMIC_ACQUIRE);
 #endif
 	func(head);
+	/* Release: what the callback did happens before the barrier returns. */
+	__atomic_sub_fetch(&rcu_pending, 1, __ATOMIC_RELEASE);
 }
 
 void resv_call_rcu(struct resv_rcu_head *head, void (*func)(struct resv_rcu_head *head))
 {
+	__atomic_add_fetch(&rcu_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&head->func, func, __ATOMIC_RELEASE);
 	urcu_bp_call_rcu((struct rcu_head *)(void *)head->resv_urcu, call_rcu_trampoline);
 }
 
 void resv_rcu_barrier(void)
 {
-	urcu_bp_barrier();
+	const struct timespec pause = { .tv_nsec = 50 * 1000 };
+
+	/* A teardown call, not a hot path: polling keeps the callbacks lock-free. */
+	while (__atomic_load_n(&rcu_pending, __ATOMIC_ACQUIRE))
+		nanosleep(&pause, NULL);
 }

@@ -92,10 +92,13 @@ RESV_EXPORT void resv_call_rcu(struct resv_rcu_head *head,
 			       void (*func)(struct resv_rcu_head *head));
 
 /**
- * resv_rcu_barrier() - wait until every deferred call queued so far ran
+ * resv_rcu_barrier() - wait until no deferred call is pending
  *
  * The teardown call: after the last dma_fence_put() of a program (or of a
  * test), resv_rcu_barrier() makes sure the fences' memory has been freed.
+ * It waits for every function queued with resv_call_rcu(), including ones
+ * queued by those functions while it waits (a chain node freeing its
+ * predecessor), so it returns only when the library has nothing deferred.
  *
  * Context: may sleep; must not be called inside a read-side section or from
  * a function queued with resv_call_rcu().
