@@ -43,6 +43,7 @@ const char *resv_report_kind_name(enum resv_report_kind kind)
 	case RESV_REPORT_SLOW_WITH_LOCKS:	return "slow_with_locks";
 	case RESV_REPORT_FENCE_WAIT_IN_SIGNALLING: return "fence_wait_in_signalling";
 	case RESV_REPORT_FENCE_MISUSE:		return "fence_misuse";
+	case RESV_REPORT_RESV_NOT_HELD:		return "resv_not_held";
 	}
 	return "unknown";
 }

@@ -13,6 +13,11 @@
  *   ThreadSanitizer, so it sees the happens-before edges without
  *   annotations (it also understands pthread spinlocks, so that was not
  *   the deciding point).
+ *
+ * The lock also counts, per thread, how many spinlocks are held, so that
+ * work deferred by fence callbacks (the kernel's irq_work: signalling a
+ * fence array or chain, which takes other fence locks) runs right after
+ * the thread's last unlock instead of under a fence lock.
  */
 #include <sched.h>
 #include <stdio.h>
@@ -25,6 +30,52 @@
 #include "internal/thread.h"
 
 #define SPINS_BEFORE_YIELD 128
+
+/*
+ * Per thread: how many resv_spinlocks it holds, and the work fence
+ * callbacks deferred until it holds none (resv__irq_work_queue()).
+ * initial-exec: no __tls_get_addr call on the lock fast path.
+ */
+#define THREAD_LOCAL static __thread __attribute__((tls_model("initial-exec")))
+THREAD_LOCAL unsigned int spin_depth;
+THREAD_LOCAL struct resv_irq_work *irq_work_head;
+THREAD_LOCAL struct resv_irq_work **irq_work_tail;
+THREAD_LOCAL bool irq_work_running;
+
+/* Run the queue to empty; work queued meanwhile joins the same loop. */
+static void irq_work_run(void)
+{
+	struct resv_irq_work *work;
+
+	irq_work_running = true;
+	while ((work = irq_work_head)) {
+		irq_work_head = work->next;
+		if (!irq_work_head)
+			irq_work_tail = &irq_work_head;
+		work->next = NULL;
+		work->func(work);
+	}
+	irq_work_running = false;
+}
+
+void resv__irq_work_queue(struct resv_irq_work *work, void (*func)(struct resv_irq_work *work))
+{
+	work->func = func;
+	work->next = NULL;
+	if (!irq_work_head)
+		irq_work_tail = &irq_work_head;
+	*irq_work_tail = work;
+	irq_work_tail = &work->next;
+	if (!spin_depth && !irq_work_running)
+		irq_work_run();
+}
+
+/* After releasing a lock: the last one lets deferred work run. */
+static inline void spin_released(void)
+{
+	if (--spin_depth == 0 && unlikely(irq_work_head != NULL) && !irq_work_running)
+		irq_work_run();
+}
 
 static inline uintptr_t self_word(void)
 {
@@ -42,8 +93,11 @@ bool resv_spin_trylock(struct resv_spinlock *lock)
 
 	if (resv_load_relaxed(&lock->owner) != 0)
 		return false;
-	return __atomic_compare_exchange_n(&lock->owner, &expected, self_word(), false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	if (!__atomic_compare_exchange_n(&lock->owner, &expected, self_word(), false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	spin_depth++;
+	return true;
 }
 
 void resv_spin_lock(struct resv_spinlock *lock)
@@ -55,8 +109,10 @@ void resv_spin_lock(struct resv_spinlock *lock)
 		uintptr_t expected = 0;
 
 		if (__atomic_compare_exchange_n(&lock->owner, &expected, me, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			spin_depth++;
 			return;
+		}
 		if (RESV_DEBUG_ON(expected == me)) {
 			fprintf(stderr, "libresv: BUG: resv_spin_lock(%p): recursive lock\n",
 				(void *)lock);
@@ -82,6 +138,7 @@ void resv_spin_unlock(struct resv_spinlock *lock)
 		return;
 	}
 	resv_store_release(&lock->owner, 0);
+	spin_released();
 }
 
 bool resv_spin_is_locked(const struct resv_spinlock *lock)

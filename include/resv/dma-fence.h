@@ -717,6 +717,54 @@ RESV_EXPORT struct dma_fence *dma_fence_get_stub(void);
  */
 RESV_EXPORT RESV_MUST_CHECK struct dma_fence *dma_fence_allocate_private_stub(int64_t timestamp);
 
+/* ---- containers (implemented with dma-fence-array.h, -chain.h, -unwrap.h) ---- */
+
+/**
+ * dma_fence_array_ops - the operations of every &struct dma_fence_array
+ *
+ * Exported for code that compares @fence->ops; prefer dma_fence_is_array().
+ */
+RESV_EXPORT extern const struct dma_fence_ops dma_fence_array_ops;
+
+/**
+ * dma_fence_chain_ops - the operations of every &struct dma_fence_chain
+ *
+ * Exported for code that compares @fence->ops; prefer dma_fence_is_chain().
+ */
+RESV_EXPORT extern const struct dma_fence_ops dma_fence_chain_ops;
+
+/**
+ * dma_fence_is_array() - is the fence a &struct dma_fence_array
+ * @fence: the fence
+ *
+ * Context: any.
+ * Return: true when @fence was initialised by dma_fence_array_init().
+ */
+RESV_EXPORT bool dma_fence_is_array(struct dma_fence *fence);
+
+/**
+ * dma_fence_is_chain() - is the fence a &struct dma_fence_chain
+ * @fence: the fence
+ *
+ * Context: any.
+ * Return: true when @fence was initialised by dma_fence_chain_init().
+ */
+RESV_EXPORT bool dma_fence_is_chain(struct dma_fence *fence);
+
+/**
+ * dma_fence_is_container() - is the fence an array or a chain
+ * @fence: the fence
+ *
+ * Containers hold other fences; dma_fence_unwrap_for_each() iterates
+ * their contents. Containers should not be nested inside arrays, nor be
+ * the contained fence of a chain node (flatten with
+ * dma_fence_unwrap_merge() instead).
+ *
+ * Context: any.
+ * Return: dma_fence_is_array(@fence) || dma_fence_is_chain(@fence).
+ */
+RESV_EXPORT bool dma_fence_is_container(struct dma_fence *fence);
+
 /* ---- signalling critical sections --------------------------------------------- */
 
 /**

@@ -54,6 +54,9 @@ extern "C" {
  *	fences of different contexts, the timestamp of an unsignaled fence,
  *	releasing a fence with callbacks pending, NULL arguments; @lock is the
  *	fence, or NULL
+ * @RESV_REPORT_RESV_NOT_HELD: a dma_resv function that needs the object's
+ *	lock called by a thread that does not hold it; @lock is the
+ *	&struct dma_resv, @ctx the context that holds it, or NULL
  */
 enum resv_report_kind {
 	RESV_REPORT_WW_FINI_HELD = 1,
@@ -66,6 +69,7 @@ enum resv_report_kind {
 	RESV_REPORT_SLOW_WITH_LOCKS,
 	RESV_REPORT_FENCE_WAIT_IN_SIGNALLING,
 	RESV_REPORT_FENCE_MISUSE,
+	RESV_REPORT_RESV_NOT_HELD,
 };
 
 /**

@@ -7,6 +7,10 @@
 
 #include <resv/alloc.h>
 #include <resv/dma-fence.h>
+#include <resv/dma-fence-array.h>
+#include <resv/dma-fence-chain.h>
+#include <resv/dma-fence-unwrap.h>
+#include <resv/dma-resv.h>
 #include <resv/rcu.h>
 #include <resv/report.h>
 #include <resv/spinlock.h>

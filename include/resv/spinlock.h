@@ -21,6 +21,11 @@
  * cannot), so a waiter that spins for long yields the CPU to let a
  * preempted holder finish. It is not recursive: taking it twice in one
  * thread deadlocks (debug builds abort with a message instead).
+ *
+ * A thread's last resv_spin_unlock() also runs the deferred work
+ * (&struct resv_irq_work) that fence callbacks queued while it held
+ * spinlocks: the counterpart of the kernel running irq_work once
+ * interrupts are enabled again.
  */
 #ifndef RESV_SPINLOCK_H
 #define RESV_SPINLOCK_H
@@ -44,6 +49,24 @@ struct resv_spinlock {
 
 /** RESV_SPINLOCK_INITIALIZER - static initialiser of a free &struct resv_spinlock */
 #define RESV_SPINLOCK_INITIALIZER { 0 }
+
+/**
+ * struct resv_irq_work - work deferred until a thread holds no spinlock
+ * @next: queue link; private
+ * @func: the function to run; private
+ *
+ * The userspace stand-in for the kernel's ``struct irq_work``, embedded in
+ * objects such as &struct dma_fence_array and &struct dma_fence_chain.
+ * Fence callbacks run with the signalled fence's lock held; work they queue
+ * (signalling a container, re-arming a callback on another fence) runs
+ * when the queuing thread releases its last &struct resv_spinlock (at once
+ * if it holds none), in queue order and never nested, so it may take any
+ * fence lock. The queue is per thread; the fields are private to libresv.
+ */
+struct resv_irq_work {
+	struct resv_irq_work *next;
+	void (*func)(struct resv_irq_work *work);
+};
 
 /**
  * resv_spin_lock_init() - initialise a lock as free
