@@ -11,6 +11,7 @@
 #include <resv/dma-fence-chain.h>
 #include <resv/dma-fence-unwrap.h>
 #include <resv/dma-resv.h>
+#include <resv/drm_gem.h>
 #include <resv/rcu.h>
 #include <resv/report.h>
 #include <resv/spinlock.h>
