@@ -172,6 +172,21 @@ void resv__free(void *ptr, size_t size)
 	backend_free(ptr, size);
 }
 
+void *resv_malloc(size_t size)
+{
+	return resv__malloc(size);
+}
+
+void *resv_zalloc(size_t size)
+{
+	return resv__zalloc(size);
+}
+
+void resv_free(void *ptr, size_t size)
+{
+	resv__free(ptr, size);
+}
+
 void resv_alloc_get_stats(struct resv_alloc_stats *stats)
 {
 	stats->allocations = resv_load_relaxed(&alloc_state.allocations);

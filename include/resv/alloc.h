@@ -74,6 +74,38 @@ RESV_EXPORT void resv_alloc_fail_nth(unsigned long n);
 RESV_EXPORT void resv_alloc_fail_every(uint32_t per_million, uint64_t seed);
 
 /**
+ * resv_malloc() - allocate through the library's wrapper
+ * @size: bytes wanted (0 gives a unique non-NULL pointer)
+ *
+ * For drivers and the simulator built on libresv: their allocations then
+ * share the library's fault injection (resv_alloc_fail_nth()), statistics
+ * and, in builds with the lock validator, its checks (no allocation inside a
+ * fence signalling section or under a reclaim-tainted lock).
+ *
+ * Context: any thread.
+ * Return: the memory, or NULL on (possibly injected) failure.
+ */
+RESV_EXPORT RESV_MUST_CHECK void *resv_malloc(size_t size);
+
+/**
+ * resv_zalloc() - as resv_malloc(), zero-filled
+ * @size: bytes wanted
+ *
+ * Context: any thread.
+ * Return: the memory, or NULL on (possibly injected) failure.
+ */
+RESV_EXPORT RESV_MUST_CHECK void *resv_zalloc(size_t size);
+
+/**
+ * resv_free() - free memory from resv_malloc() / resv_zalloc()
+ * @ptr: the memory, or NULL (nothing done)
+ * @size: the size passed when allocating (sized free)
+ *
+ * Context: any thread.
+ */
+RESV_EXPORT void resv_free(void *ptr, size_t size);
+
+/**
  * resv_alloc_get_stats() - read the allocation counters
  * @stats: filled in
  *

@@ -64,6 +64,29 @@ static void test_alloc_fail_nth_fails_exactly_that_one(void **state)
 		resv__free(p[i], 16);
 }
 
+/* The public wrapper used by drivers and the simulator shares the counters
+ * and the fault injection of the library's own allocations. */
+static void test_alloc_public_wrapper_shares_injection(void **state)
+{
+	struct resv_alloc_stats before, after;
+	unsigned char *a, *b;
+
+	resv_alloc_get_stats(&before);
+	resv_alloc_fail_nth(2);
+	a = resv_zalloc(64);
+	b = resv_malloc(32);
+	assert_non_null(a);
+	assert_null(b);
+	assert_int_equal(a[0] | a[63], 0);
+	resv_alloc_get_stats(&after);
+	assert_int_equal(after.injected_failures, before.injected_failures + 1);
+	assert_int_equal(after.live_bytes, before.live_bytes + 64);
+	resv_free(a, 64);
+	resv_free(NULL, 0);
+	resv_alloc_get_stats(&after);
+	assert_int_equal(after.live_bytes, before.live_bytes);
+}
+
 static void test_alloc_fail_nth_zero_disarms(void **state)
 {
 	void *p;
@@ -112,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_zalloc_zeroes),
 		cmocka_unit_test(test_alloc_fail_nth_fails_exactly_that_one),
 		cmocka_unit_test(test_alloc_fail_nth_zero_disarms),
+		cmocka_unit_test(test_alloc_public_wrapper_shares_injection),
 		cmocka_unit_test(test_alloc_fail_every_replays_with_seed),
 	};
 
