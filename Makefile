@@ -13,7 +13,7 @@ RELEASE_DIR := build/release
 ASAN_DIR    := build/asan
 TSAN_DIR    := build/tsan
 
-.PHONY: all deps demo test bench asan tsan clean
+.PHONY: all deps demo test bench asan tsan model clean
 
 all: test
 
@@ -48,6 +48,11 @@ tsan: deps
 	$(call configure,$(TSAN_DIR),Debug,-DRESV_SANITIZE=thread)
 	cd $(TSAN_DIR) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/scripts/tsan.supp" \
 		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Model-check the ww_mutex algorithm (docs/model/ww_mutex.pml) with spin.
+model:
+	@scripts/install-deps.sh spin
+	scripts/check-model.sh
 
 clean:
 	rm -rf build

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Installs whatever is missing of libresv's build dependencies on Debian 12.
 # Idempotent and quiet when nothing is missing, so `make test` can call it every time.
+# Extra packages a single target needs (spin for `make model`) are passed as arguments.
 set -euo pipefail
 
-packages=(cmake make gcc pkgconf liburcu-dev libjemalloc-dev libcmocka-dev libdrm-dev)
+packages=(cmake make gcc pkgconf liburcu-dev libjemalloc-dev libcmocka-dev libdrm-dev "$@")
 # clang's sanitizer runtime is only needed by the sanitizer builds in .ci/run.
 if [ "${RESV_WITH_CLANG:-0}" = 1 ]; then
 	packages+=(clang libclang-rt-dev)
