@@ -34,7 +34,9 @@ test: deps
 	$(call configure,$(DEBUG_DIR),Debug,)
 	cd $(DEBUG_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# Every benchmark in full; the record goes to bench/results/, the plots to docs/plots/.
 bench: deps
+	@scripts/install-deps.sh gnuplot-nox jq
 	$(call configure,$(RELEASE_DIR),Release,)
 	scripts/run-bench.sh $(RELEASE_DIR)
 

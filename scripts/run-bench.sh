@@ -1,16 +1,52 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Runs every benchmark in full and keeps a JSON record of the run in
-# bench/results/<date>-<commit>.json.
+# Runs every benchmark in full and keeps a record of the run in
+# bench/results/<date>-<commit>.json: the machine, the compiler and flags,
+# the commit, and every SUMMARY record; then draws the plots
+# (scripts/plot-bench.sh) into docs/plots/.
+#
+# Usage: run-bench.sh [build-dir] [extra benchmark args, e.g. --quick]
 set -euo pipefail
 build=${1:-build/release}
+shift || true
+cd "$(dirname "$0")/.."
 mkdir -p bench/results
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
+dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true || echo false)
 out="bench/results/$(date +%Y%m%d)-${commit}.json"
-: > "$out"
+records=$(mktemp)
+trap 'rm -f "$records"' EXIT
+
 for b in "$build"/bench/bench_*; do
 	[ -x "$b" ] || continue
 	echo "== $(basename "$b")"
-	"$b" --json "$out"
+	"$b" --json "$records" "$@"
 done
+
+cache="$build/CMakeCache.txt"
+cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$cache" 2>/dev/null | head -1; }
+build_type=$(cache_value CMAKE_BUILD_TYPE)
+build_type_upper=$(echo "${build_type:-none}" | tr '[:lower:]' '[:upper:]')
+cc=$(cache_value CMAKE_C_COMPILER)
+flags="$(cache_value CMAKE_C_FLAGS) $(cache_value "CMAKE_C_FLAGS_${build_type_upper}")"
+
+{
+	printf '{\n'
+	printf '  "commit": %s,\n' "$(jq -Rn --arg v "$commit" '$v')"
+	printf '  "dirty": %s,\n' "$dirty"
+	printf '  "date": %s,\n' "$(jq -Rn --arg v "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '$v')"
+	printf '  "machine": {"cpu": %s, "cores": %s, "kernel": %s, "memory_kib": %s},\n' \
+		"$(jq -Rn --arg v "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" '$v')" \
+		"$(nproc)" \
+		"$(jq -Rn --arg v "$(uname -sr)" '$v')" \
+		"$(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
+	printf '  "compiler": %s,\n' "$(jq -Rn --arg v "$("${cc:-cc}" --version | head -1)" '$v')"
+	printf '  "build_type": %s,\n' "$(jq -Rn --arg v "$build_type" '$v')"
+	printf '  "flags": %s,\n' "$(jq -Rn --arg v "$(echo $flags)" '$v')"
+	printf '  "results": '
+	jq -s '.' "$records"
+	printf '}\n'
+} > "$out"
+jq empty "$out"		# the record must be valid JSON
 echo "results: $out"
+scripts/plot-bench.sh "$out" docs/plots
