@@ -13,7 +13,7 @@ RELEASE_DIR := build/release
 ASAN_DIR    := build/asan
 TSAN_DIR    := build/tsan
 
-.PHONY: all deps demo test bench asan tsan model clean
+.PHONY: all deps demo test bench asan tsan model apidoc clean
 
 all: test
 
@@ -55,6 +55,14 @@ tsan: deps
 model:
 	@scripts/install-deps.sh spin
 	scripts/check-model.sh
+
+# API reference from the header comments; fails if a public symbol is undocumented.
+apidoc:
+	@scripts/install-deps.sh doxygen
+	python3 scripts/kerneldoc.py check include/resv/*.h $(wildcard sim/include/sim/*.h)
+	mkdir -p build/apidoc
+	doxygen docs/Doxyfile
+	@echo "apidoc: build/apidoc/html/index.html ($$(wc -l < build/apidoc/warnings.log) doxygen warnings in build/apidoc/warnings.log)"
 
 clean:
 	rm -rf build

@@ -6,6 +6,8 @@
 set -euo pipefail
 
 packages=(cmake make gcc pkgconf liburcu-dev libjemalloc-dev libcmocka-dev libdrm-dev "$@")
+# python3 runs the kernel-doc completeness test; any python3 on PATH will do.
+command -v python3 >/dev/null || packages+=(python3)
 # clang's sanitizer runtime is only needed by the sanitizer builds in .ci/run.
 if [ "${RESV_WITH_CLANG:-0}" = 1 ]; then
 	packages+=(clang libclang-rt-dev)

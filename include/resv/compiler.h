@@ -4,7 +4,8 @@
  *
  * RESV_EXPORT marks the documented API symbols; everything else in the
  * shared library is hidden. RESV_MUST_CHECK marks lock, reserve and
- * allocation functions whose result must not be ignored.
+ * allocation functions whose result must not be ignored. RESV_PRINTF(fmt,
+ * args) lets the compiler check printf-style format arguments.
  */
 #ifndef RESV_COMPILER_H
 #define RESV_COMPILER_H

@@ -147,6 +147,7 @@ enum dma_resv_usage {
  * A write waits for every read and write (READ), a read for the writes
  * (WRITE).
  *
+ * Context: any.
  * Return: DMA_RESV_USAGE_READ when @write, else DMA_RESV_USAGE_WRITE.
  */
 static inline enum dma_resv_usage dma_resv_usage_rw(bool write)
@@ -502,6 +503,7 @@ RESV_EXPORT struct dma_fence *dma_resv_iter_next(struct dma_resv_iter *cursor);
  * dma_resv_iter_usage() - the usage of the current fence
  * @cursor: the cursor
  *
+ * Context: inside the walk of @cursor.
  * Return: the usage the current entry was added with.
  */
 static inline enum dma_resv_usage dma_resv_iter_usage(const struct dma_resv_iter *cursor)
@@ -513,6 +515,7 @@ static inline enum dma_resv_usage dma_resv_iter_usage(const struct dma_resv_iter
  * dma_resv_iter_is_restarted() - did the walk (re)start at this fence
  * @cursor: the cursor
  *
+ * Context: inside the walk of @cursor.
  * Return: true for the first fence of a walk and of every restarted walk.
  */
 static inline bool dma_resv_iter_is_restarted(const struct dma_resv_iter *cursor)

@@ -136,9 +136,13 @@ RESV_EXPORT void drm_gem_object_get(struct drm_gem_object *obj);
 RESV_EXPORT void drm_gem_object_put(struct drm_gem_object *obj);
 
 /**
- * drm_gem_object_refcount() - the current reference count, for tests and
- * debugging only (racy by nature when others hold references)
+ * drm_gem_object_refcount() - the current reference count
  * @obj: the object
+ *
+ * For tests and debugging: racy by nature when others hold references.
+ *
+ * Context: any; the caller holds a reference.
+ * Return: the number of references.
  */
 RESV_EXPORT long drm_gem_object_refcount(const struct drm_gem_object *obj);
 

@@ -101,6 +101,10 @@ RESV_EXPORT void resv_report_set_hook(resv_report_hook_t hook, void *arg);
 /**
  * resv_report_set_abort() - make the default hook abort after printing
  * @abort_after_report: true to abort()
+ *
+ * The environment variable RESV_REPORT_ABORT=1 sets it at start-up.
+ *
+ * Context: any thread.
  */
 RESV_EXPORT void resv_report_set_abort(bool abort_after_report);
 
@@ -108,6 +112,7 @@ RESV_EXPORT void resv_report_set_abort(bool abort_after_report);
  * resv_report_checks_enabled() - whether this library was built with the
  * debug checks (RESV_DEBUG)
  *
+ * Context: any.
  * Return: true in debug builds, false where the checks are compiled out.
  */
 RESV_EXPORT bool resv_report_checks_enabled(void);
@@ -116,6 +121,7 @@ RESV_EXPORT bool resv_report_checks_enabled(void);
  * resv_report_kind_name() - the stable name of a report kind
  * @kind: a report kind
  *
+ * Context: any.
  * Return: e.g. "ww_fini_held"; "unknown" for an unknown value.
  */
 RESV_EXPORT const char *resv_report_kind_name(enum resv_report_kind kind);

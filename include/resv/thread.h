@@ -71,6 +71,7 @@ RESV_EXPORT bool resv_thread_clear_interrupt(void);
 /**
  * resv_thread_interrupt_pending() - is the calling thread interrupted
  *
+ * Context: any thread.
  * Return: true while an interrupt is pending for the calling thread.
  */
 RESV_EXPORT bool resv_thread_interrupt_pending(void);

@@ -261,8 +261,9 @@ struct ww_acquire_ctx {
  * @name: name used in reports (the string must outlive the class)
  * @is_wait_die: true for Wait-Die, false for Wound-Wait
  *
- * Equivalent to DEFINE_WD_CLASS() / DEFINE_WW_CLASS(). Must not run while
- * contexts of the class exist.
+ * Equivalent to DEFINE_WD_CLASS() / DEFINE_WW_CLASS().
+ *
+ * Context: any thread, while no context or mutex of the class exists.
  */
 RESV_EXPORT void resv_ww_class_init(struct ww_class *ww_class, const char *name, bool is_wait_die);
 
@@ -280,6 +281,8 @@ RESV_EXPORT void ww_mutex_init(struct ww_mutex *lock, struct ww_class *ww_class)
  * @lock: the mutex, which must be unlocked with no waiters
  *
  * Debug builds report RESV_REPORT_DESTROY_LOCKED for a held mutex.
+ *
+ * Context: any thread; nobody uses @lock any more.
  */
 RESV_EXPORT void ww_mutex_destroy(struct ww_mutex *lock);
 
@@ -309,6 +312,8 @@ RESV_EXPORT void ww_acquire_init(struct ww_acquire_ctx *ctx, struct ww_class *ww
  * @ctx: the context
  *
  * Optional. Debug builds report a lock taken with @ctx afterwards.
+ *
+ * Context: the thread that owns @ctx.
  */
 RESV_EXPORT void ww_acquire_done(struct ww_acquire_ctx *ctx);
 
@@ -318,6 +323,8 @@ RESV_EXPORT void ww_acquire_done(struct ww_acquire_ctx *ctx);
  *
  * Adds the context's statistics to its class. Debug builds report fini with
  * locks held and a second fini.
+ *
+ * Context: the thread that owns @ctx.
  */
 RESV_EXPORT void ww_acquire_fini(struct ww_acquire_ctx *ctx);
 
@@ -403,6 +410,8 @@ RESV_EXPORT void ww_mutex_unlock(struct ww_mutex *lock);
  *
  * The kernel's ``lock->ctx``.
  *
+ * Context: any thread; the answer can be stale at once unless the caller
+ * holds @lock.
  * Return: the context that holds @lock, or NULL when it is unlocked or was
  * locked without a context.
  */
@@ -414,6 +423,9 @@ RESV_EXPORT struct ww_acquire_ctx *resv_ww_mutex_ctx(const struct ww_mutex *lock
  *
  * Exact: true only if this thread, directly or through one of its acquire
  * contexts, holds this very mutex.
+ *
+ * Context: any thread.
+ * Return: true when the calling thread holds @lock, false otherwise.
  */
 RESV_EXPORT bool resv_ww_mutex_held_by_self(const struct ww_mutex *lock);
 
@@ -425,6 +437,8 @@ RESV_EXPORT bool resv_ww_mutex_held_by_self(const struct ww_mutex *lock);
  * Applies to contexts initialised afterwards. Resets the class's
  * RESV_WW_INJECT_NTH counter.
  *
+ * Context: any thread, while no other thread initialises a context of
+ * @ww_class (contexts copy the settings at ww_acquire_init()).
  * Return: 0, or -EINVAL for an unknown mode, @nth 0 in NTH mode or
  * @per_million above 10^6 (nothing changed).
  */
@@ -439,6 +453,7 @@ RESV_EXPORT RESV_MUST_CHECK int resv_ww_class_set_inject(struct ww_class *ww_cla
  * Used by classes in RESV_WW_INJECT_DEFAULT mode. Overrides the
  * ``RESV_WW_INJECT`` environment variable.
  *
+ * Context: any thread, while no other thread initialises a context.
  * Return: 0, or -EINVAL as resv_ww_class_set_inject().
  */
 RESV_EXPORT RESV_MUST_CHECK int resv_ww_set_default_inject(const struct resv_ww_inject *inject);
@@ -450,6 +465,7 @@ RESV_EXPORT RESV_MUST_CHECK int resv_ww_set_default_inject(const struct resv_ww_
  *
  * The kernel selftests' ``ctx.deadlock_inject_countdown = ~0U``.
  *
+ * Context: the thread that owns @ctx.
  * Return: 0, or -EINVAL as resv_ww_class_set_inject().
  */
 RESV_EXPORT RESV_MUST_CHECK int resv_ww_acquire_set_inject(struct ww_acquire_ctx *ctx,
@@ -459,12 +475,16 @@ RESV_EXPORT RESV_MUST_CHECK int resv_ww_acquire_set_inject(struct ww_acquire_ctx
  * resv_ww_class_get_stats() - read the counters summed over a class
  * @ww_class: the class
  * @stats: filled with the sums of every context finished so far
+ *
+ * Context: any thread; contexts not yet finished are not counted.
  */
 RESV_EXPORT void resv_ww_class_get_stats(struct ww_class *ww_class, struct resv_ww_stats *stats);
 
 /**
  * resv_ww_class_reset_stats() - zero a class's counters
  * @ww_class: the class
+ *
+ * Context: any thread; a context finishing meanwhile may be half counted.
  */
 RESV_EXPORT void resv_ww_class_reset_stats(struct ww_class *ww_class);
 
