@@ -410,8 +410,10 @@ static void iter_walk_unlocked(struct dma_resv_iter *cursor)
 	struct dma_fence *fence;
 
 	for (;;) {
-		dma_fence_put(cursor->fence);
-		cursor->fence = NULL;
+		if (cursor->fence) {
+			dma_fence_put(cursor->fence);
+			cursor->fence = NULL;
+		}
 		if (!cursor->fences || cursor->index >= cursor->num_fences)
 			return;
 
@@ -577,11 +579,52 @@ int dma_resv_get_singleton(struct dma_resv *obj, enum dma_resv_usage usage,
 	return 0;
 }
 
+/*
+ * The answer of dma_resv_test_signaled() from one RCU walk without taking a
+ * fence reference: fence memory outlives the read-side section and the
+ * signaled bit only ever gets set, so reading it needs no reference. A fence
+ * whose driver must be asked (ops->signaled, which may signal it) needs one:
+ * return -EAGAIN and let the caller take the iterator path. Like the
+ * iterator, retry when a new list was published during the walk. An entry
+ * replaced in place during the walk is a later fence of the same context
+ * (pending if the old one was) or replaced a signaled one: either answer is
+ * the state at one instant of the walk, as with the iterator.
+ */
+static int test_signaled_no_refs(struct dma_resv *obj, enum dma_resv_usage usage)
+{
+	struct dma_resv_list *list;
+	int ret;
+
+	resv_rcu_read_lock();
+	do {
+		uint32_t n;
+
+		list = fences_list(obj);
+		n = list ? resv_load_acquire(&list->num_fences) : 0;
+		ret = 1;
+		for (uint32_t i = 0; i < n; i++) {
+			enum dma_resv_usage fence_usage;
+			struct dma_fence *fence;
+
+			list_entry(list, i, &fence, &fence_usage);
+			if (fence_usage > usage || dma_fence_test_signaled_flag(fence))
+				continue;
+			ret = fence->ops->signaled ? -EAGAIN : 0;
+			break;
+		}
+	} while (fences_list(obj) != list);
+	resv_rcu_read_unlock();
+	return ret;
+}
+
 bool dma_resv_test_signaled(struct dma_resv *obj, enum dma_resv_usage usage)
 {
 	struct dma_resv_iter cursor;
 	struct dma_fence *fence;
+	int ret = test_signaled_no_refs(obj, usage);
 
+	if (ret >= 0)
+		return ret;
 	dma_resv_iter_begin(&cursor, obj, usage);
 	fence = dma_resv_iter_first_unlocked(&cursor);
 	dma_resv_iter_end(&cursor);

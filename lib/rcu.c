@@ -18,19 +18,6 @@
 #include <stddef.h>
 #include <time.h>
 
-/*
- * liburcu's out-of-line functions, not its _LGPL_SOURCE inline fast paths:
- * the inline read lock trips UBSan's alignment check, because liburcu-bp
- * allocates its per-thread reader records with less than their declared
- * 128-byte alignment. A function call per read-side section is the price.
- */
-#undef _LGPL_SOURCE
-#include <urcu/urcu-bp.h>	/* before any other urcu header: flavour mapping */
-
-#include <resv/rcu.h>
-
-#include "internal/compiler.h"
-
 #if defined(__SANITIZE_THREAD__)
 #define RESV_TSAN 1
 #elif defined(__has_feature)
@@ -38,6 +25,25 @@
 #define RESV_TSAN 1
 #endif
 #endif
+
+/*
+ * liburcu's _LGPL_SOURCE inline read-side fast paths save two calls per
+ * read-side section, except in sanitizer builds, which get its out-of-line
+ * functions: the inline read lock trips UBSan's alignment check (liburcu-bp
+ * allocates its per-thread reader records with less than their declared
+ * 128-byte alignment), and compiled into our objects it would be
+ * instrumented by ThreadSanitizer, which cannot see liburcu's protocol.
+ */
+#if defined(RESV_UBSAN) || defined(RESV_TSAN)
+#undef _LGPL_SOURCE
+#elif !defined(_LGPL_SOURCE)
+#define _LGPL_SOURCE
+#endif
+#include <urcu/urcu-bp.h>	/* before any other urcu header: flavour mapping */
+
+#include <resv/rcu.h>
+
+#include "internal/compiler.h"
 
 _Static_assert(sizeof(struct rcu_head) <= sizeof(((struct resv_rcu_head *)0)->resv_urcu),
 	       "struct resv_rcu_head too small for liburcu's rcu_head");

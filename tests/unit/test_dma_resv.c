@@ -991,6 +991,52 @@ static void test_dma_resv_set_deadline_and_describe(void **state)
 }
 
 /* A writer replacing the list mid-walk makes the walk restart; no duplicates after. */
+/* A fence whose driver reports completion through ops->signaled. */
+static bool hw_done;
+static bool tf_signaled(struct dma_fence *f) { return hw_done; }
+static const struct dma_fence_ops polled_ops = {
+	.get_driver_name = tf_driver,
+	.get_timeline_name = tf_timeline,
+	.signaled = tf_signaled,
+};
+
+/*
+ * test_signaled answers from the signaled bits without references, but a
+ * fence with ops->signaled must still be asked, and signalled when it says
+ * so, as dma_fence_is_signaled() does; references end where they started.
+ */
+static void test_dma_resv_test_signaled_asks_the_driver(void **state)
+{
+	struct dma_resv obj;
+	struct dma_fence *plain = fence_new(dma_fence_context_alloc(1), 1);
+	struct dma_fence *polled = resv_dma_fence_alloc(sizeof(*polled));
+
+	assert_non_null(polled);
+	dma_fence_init(polled, &polled_ops, &test_lock, dma_fence_context_alloc(1), 1);
+	hw_done = false;
+	dma_resv_init(&obj);
+	assert_int_equal(dma_resv_lock(&obj, NULL), 0);
+	assert_int_equal(dma_resv_reserve_fences(&obj, 2), 0);
+	dma_resv_add_fence(&obj, plain, DMA_RESV_USAGE_READ);
+	dma_resv_add_fence(&obj, polled, DMA_RESV_USAGE_WRITE);
+	dma_resv_unlock(&obj);
+
+	assert_false(dma_resv_test_signaled(&obj, DMA_RESV_USAGE_WRITE));
+	assert_false(dma_fence_test_signaled_flag(polled));
+	hw_done = true;
+	assert_true(dma_resv_test_signaled(&obj, DMA_RESV_USAGE_WRITE));
+	assert_true(dma_fence_test_signaled_flag(polled));	/* signalled on the way */
+	assert_false(dma_resv_test_signaled(&obj, DMA_RESV_USAGE_READ));	/* plain pending */
+	assert_int_equal(refs(plain), 2);
+	assert_int_equal(refs(polled), 2);
+	dma_fence_signal(plain);
+	assert_true(dma_resv_test_signaled(&obj, DMA_RESV_USAGE_BOOKKEEP));
+
+	dma_resv_fini(&obj);
+	dma_fence_put(plain);
+	dma_fence_put(polled);
+}
+
 static void test_dma_resv_unlocked_iter_restart(void **state)
 {
 	uint64_t ctx = dma_fence_context_alloc(3);
@@ -1318,6 +1364,7 @@ int main(void)
 		cmocka_unit_test(test_dma_resv_copy_fences),
 		cmocka_unit_test(test_dma_resv_wait_timeout),
 		cmocka_unit_test(test_dma_resv_set_deadline_and_describe),
+		cmocka_unit_test(test_dma_resv_test_signaled_asks_the_driver),
 		cmocka_unit_test(test_dma_resv_unlocked_iter_restart),
 		cmocka_unit_test(test_dma_resv_readers_race_writer),
 		cmocka_unit_test(test_dma_resv_alloc_failure_every_site),
