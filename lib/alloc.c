@@ -16,6 +16,7 @@
 #include <resv/alloc.h>
 
 #include "internal/alloc.h"
+#include "internal/lockdep.h"
 
 #ifdef RESV_WITH_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -137,10 +138,16 @@ static uint64_t backend_allocated(void)
 #define BACKEND_NAME "libc"
 #endif
 
-static void *do_alloc(size_t size, bool zero)
+/*
+ * @ip: the caller of the allocation function, for the lock validator's
+ * reports (an allocation in a signalling section, or under a lock that
+ * reclaim takes).
+ */
+static inline void *do_alloc(size_t size, bool zero, void *ip)
 {
 	void *ptr;
 
+	resv_lockdep_might_alloc(ip);
 	if (unlikely(inject_failure()))
 		return NULL;
 	ptr = backend_alloc(size, zero);
@@ -153,12 +160,12 @@ static void *do_alloc(size_t size, bool zero)
 
 void *resv__malloc(size_t size)
 {
-	return do_alloc(size, false);
+	return do_alloc(size, false, RESV_LOCKDEP_IP());
 }
 
 void *resv__zalloc(size_t size)
 {
-	return do_alloc(size, true);
+	return do_alloc(size, true, RESV_LOCKDEP_IP());
 }
 
 void resv__free(void *ptr, size_t size)
@@ -174,12 +181,12 @@ void resv__free(void *ptr, size_t size)
 
 void *resv_malloc(size_t size)
 {
-	return resv__malloc(size);
+	return do_alloc(size, false, RESV_LOCKDEP_IP());
 }
 
 void *resv_zalloc(size_t size)
 {
-	return resv__zalloc(size);
+	return do_alloc(size, true, RESV_LOCKDEP_IP());
 }
 
 void resv_free(void *ptr, size_t size)

@@ -42,6 +42,7 @@
 #include "internal/alloc.h"
 #include "internal/compiler.h"
 #include "internal/dma-resv.h"
+#include "internal/lockdep.h"
 #include "internal/report.h"
 
 DEFINE_WD_CLASS(reservation_ww_class);
@@ -149,29 +150,30 @@ void dma_resv_fini(struct dma_resv *obj)
 	ww_mutex_destroy(&obj->lock);
 }
 
+/* The _at entry points let the lock validator record our caller as the site. */
 int dma_resv_lock(struct dma_resv *obj, struct ww_acquire_ctx *ctx)
 {
-	return ww_mutex_lock(&obj->lock, ctx);
+	return resv__ww_mutex_lock_at(&obj->lock, ctx, false, RESV_LOCKDEP_IP());
 }
 
 int dma_resv_lock_interruptible(struct dma_resv *obj, struct ww_acquire_ctx *ctx)
 {
-	return ww_mutex_lock_interruptible(&obj->lock, ctx);
+	return resv__ww_mutex_lock_at(&obj->lock, ctx, true, RESV_LOCKDEP_IP());
 }
 
 void dma_resv_lock_slow(struct dma_resv *obj, struct ww_acquire_ctx *ctx)
 {
-	ww_mutex_lock_slow(&obj->lock, ctx);
+	(void)resv__ww_mutex_lock_slow_at(&obj->lock, ctx, false, RESV_LOCKDEP_IP());
 }
 
 int dma_resv_lock_slow_interruptible(struct dma_resv *obj, struct ww_acquire_ctx *ctx)
 {
-	return ww_mutex_lock_slow_interruptible(&obj->lock, ctx);
+	return resv__ww_mutex_lock_slow_at(&obj->lock, ctx, true, RESV_LOCKDEP_IP());
 }
 
 bool dma_resv_trylock(struct dma_resv *obj)
 {
-	return ww_mutex_trylock(&obj->lock, NULL);
+	return resv__ww_mutex_trylock_at(&obj->lock, NULL, RESV_LOCKDEP_IP());
 }
 
 bool dma_resv_is_locked(struct dma_resv *obj)
@@ -189,11 +191,16 @@ bool dma_resv_held(struct dma_resv *obj)
 	return resv_ww_mutex_held_by_self(&obj->lock);
 }
 
+/* Exact: the owner word names the holder. The validator adds what we hold. */
 static void assert_held(struct dma_resv *obj, const char *func)
 {
-	if (RESV_DEBUG_ON(!dma_resv_held(obj)))
-		resv__report(RESV_REPORT_RESV_NOT_HELD, obj, dma_resv_locking_ctx(obj),
-			     "%s: dma_resv %p not locked by this thread", func, (void *)obj);
+	if (RESV_DEBUG_ON(!dma_resv_held(obj))) {
+		char *held = resv_lockdep_held_text();
+
+		resv__report_detail(RESV_REPORT_RESV_NOT_HELD, obj, dma_resv_locking_ctx(obj), held,
+				    "%s: dma_resv %p not locked by this thread", func, (void *)obj);
+		free(held);
+	}
 }
 
 void dma_resv_assert_held(struct dma_resv *obj)

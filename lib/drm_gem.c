@@ -13,7 +13,7 @@ int drm_gem_object_init(struct drm_gem_object *obj, const struct drm_gem_object_
 	if (!obj || !funcs || !funcs->free)
 		return -EINVAL;
 
-	urcu_ref_init(&obj->refcount);
+	__atomic_store_n(&obj->refcount.refcount, 1, __ATOMIC_RELAXED);
 	obj->size = size;
 	obj->funcs = funcs;
 	/* As in the kernel: the embedded resv always exists, even when a
@@ -32,26 +32,38 @@ void drm_gem_object_release(struct drm_gem_object *obj)
 	pthread_mutex_destroy(&obj->gpuva.lock);
 }
 
+/*
+ * The count lives in the public struct urcu_ref, but is driven with the
+ * compiler's atomics rather than liburcu's uatomic_*(), which are inline
+ * assembly that ThreadSanitizer cannot see: a last put on another thread
+ * would look like a race with the free.
+ */
 void drm_gem_object_get(struct drm_gem_object *obj)
 {
 	if (obj)
-		urcu_ref_get(&obj->refcount);
+		__atomic_fetch_add(&obj->refcount.refcount, 1, __ATOMIC_RELAXED);
 }
 
-static void drm_gem_object_free(struct urcu_ref *ref)
+bool resv_gem_object_get_unless_zero(struct drm_gem_object *obj)
 {
-	struct drm_gem_object *obj = caa_container_of(ref, struct drm_gem_object, refcount);
+	long old = __atomic_load_n(&obj->refcount.refcount, __ATOMIC_RELAXED);
 
-	obj->funcs->free(obj);
+	do {
+		if (old == 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&obj->refcount.refcount, &old, old + 1, true,
+					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	return true;
 }
 
 void drm_gem_object_put(struct drm_gem_object *obj)
 {
-	if (obj)
-		urcu_ref_put(&obj->refcount, drm_gem_object_free);
+	/* acq_rel: every use by other holders happens before the free. */
+	if (obj && __atomic_sub_fetch(&obj->refcount.refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		obj->funcs->free(obj);
 }
 
 long drm_gem_object_refcount(const struct drm_gem_object *obj)
 {
-	return uatomic_read(&obj->refcount.refcount);
+	return __atomic_load_n(&obj->refcount.refcount, __ATOMIC_RELAXED);
 }

@@ -44,6 +44,17 @@ const char *resv_report_kind_name(enum resv_report_kind kind)
 	case RESV_REPORT_FENCE_WAIT_IN_SIGNALLING: return "fence_wait_in_signalling";
 	case RESV_REPORT_FENCE_MISUSE:		return "fence_misuse";
 	case RESV_REPORT_RESV_NOT_HELD:		return "resv_not_held";
+	case RESV_REPORT_GPUVM_MISUSE:		return "gpuvm_misuse";
+	case RESV_REPORT_LOCKDEP_CYCLE:		return "lockdep_cycle";
+	case RESV_REPORT_LOCKDEP_RECURSIVE:	return "lockdep_recursive";
+	case RESV_REPORT_LOCKDEP_WW_CTX_NESTED:	return "lockdep_ww_ctx_nested";
+	case RESV_REPORT_LOCKDEP_WW_CTX_MIX:	return "lockdep_ww_ctx_mix";
+	case RESV_REPORT_LOCKDEP_SIGNALLING_LOCK: return "lockdep_signalling_lock";
+	case RESV_REPORT_LOCKDEP_SIGNALLING_ALLOC: return "lockdep_signalling_alloc";
+	case RESV_REPORT_LOCKDEP_RECLAIM:	return "lockdep_reclaim";
+	case RESV_REPORT_LOCKDEP_HELD_AT_EXIT:	return "lockdep_held_at_exit";
+	case RESV_REPORT_LOCKDEP_NOT_HELD:	return "lockdep_not_held";
+	case RESV_REPORT_MMU_NOTIFIER_MISUSE:	return "mmu_notifier_misuse";
 	}
 	return "unknown";
 }
@@ -60,10 +71,24 @@ static bool should_abort(void)
 	return a == 1;
 }
 
+static void deliver(struct resv_report *report)
+{
+	resv_report_hook_t hook = resv_load_acquire(&report_hook);
+
+	if (hook) {
+		hook(report, resv_load_relaxed(&report_hook_arg));
+		return;
+	}
+	fprintf(stderr, "libresv: %s: %s (lock %p, ctx %p)\n%s",
+		resv_report_kind_name(report->kind), report->message, report->lock, report->ctx,
+		report->detail ? report->detail : "");
+	if (should_abort())
+		abort();
+}
+
 void resv__report(enum resv_report_kind kind, const void *lock, const void *ctx,
 		  const char *fmt, ...)
 {
-	resv_report_hook_t hook = resv_load_acquire(&report_hook);
 	struct resv_report report = { .kind = kind, .lock = lock, .ctx = ctx };
 	char message[256];
 	va_list ap;
@@ -72,13 +97,19 @@ void resv__report(enum resv_report_kind kind, const void *lock, const void *ctx,
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	report.message = message;
+	deliver(&report);
+}
 
-	if (hook) {
-		hook(&report, resv_load_relaxed(&report_hook_arg));
-		return;
-	}
-	fprintf(stderr, "libresv: %s: %s (lock %p, ctx %p)\n",
-		resv_report_kind_name(kind), message, lock, ctx);
-	if (should_abort())
-		abort();
+void resv__report_detail(enum resv_report_kind kind, const void *lock, const void *ctx,
+			 const char *detail, const char *fmt, ...)
+{
+	struct resv_report report = { .kind = kind, .lock = lock, .ctx = ctx, .detail = detail };
+	char message[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	report.message = message;
+	deliver(&report);
 }

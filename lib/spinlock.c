@@ -25,6 +25,7 @@
 
 #include <resv/spinlock.h>
 
+#include "internal/lockdep.h"
 #include "internal/report.h"
 #include "internal/spinlock.h"
 #include "internal/thread.h"
@@ -82,21 +83,30 @@ static inline uintptr_t self_word(void)
 	return (uintptr_t)resv_thread_self();
 }
 
-void resv_spin_lock_init(struct resv_spinlock *lock)
+void resv_spin_lock_init_key(struct resv_spinlock *lock,
+			     const struct resv_lockdep_class_key *key)
 {
 	resv_store_relaxed(&lock->owner, 0);
+	lock->lockdep_key = key;
+	resv__tsan_create(lock);
+}
+
+void resv_spin_lock_init(struct resv_spinlock *lock)
+{
+	resv_spin_lock_init_key(lock, NULL);
 }
 
 bool resv_spin_trylock(struct resv_spinlock *lock)
 {
 	uintptr_t expected = 0;
 
-	if (resv_load_relaxed(&lock->owner) != 0)
-		return false;
-	if (!__atomic_compare_exchange_n(&lock->owner, &expected, self_word(), false,
+	if (resv_load_relaxed(&lock->owner) != 0 ||
+	    !__atomic_compare_exchange_n(&lock->owner, &expected, self_word(), false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return false;
+	resv__tsan_locked(lock, RESV_TSAN_TRYLOCK);
 	spin_depth++;
+	resv_lockdep_spin_acquired(lock, true, RESV_LOCKDEP_IP());
 	return true;
 }
 
@@ -105,12 +115,15 @@ void resv_spin_lock(struct resv_spinlock *lock)
 	uintptr_t me = self_word();
 	unsigned int spins = 0;
 
+	resv_lockdep_spin_prepare(lock, RESV_LOCKDEP_IP());
 	for (;;) {
 		uintptr_t expected = 0;
 
 		if (__atomic_compare_exchange_n(&lock->owner, &expected, me, false,
 						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			resv__tsan_locked(lock, 0);
 			spin_depth++;
+			resv_lockdep_spin_acquired(lock, false, RESV_LOCKDEP_IP());
 			return;
 		}
 		if (RESV_DEBUG_ON(expected == me)) {
@@ -137,6 +150,8 @@ void resv_spin_unlock(struct resv_spinlock *lock)
 			     "resv_spin_unlock() of a spinlock this thread does not hold");
 		return;
 	}
+	resv_lockdep_spin_release(lock);
+	resv__tsan_unlocking(lock);
 	resv_store_release(&lock->owner, 0);
 	spin_released();
 }

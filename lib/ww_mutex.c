@@ -41,6 +41,7 @@
 
 #include <resv/ww_mutex.h>
 
+#include "internal/lockdep.h"
 #include "internal/report.h"
 #include "internal/thread.h"
 
@@ -82,8 +83,13 @@ static inline struct resv_thread *owner_thread(uintptr_t word)
 {
 	struct ww_acquire_ctx *ctx = owner_ctx(word);
 
+	/*
+	 * Atomic: a thread asking "is this mine" (resv_ww_mutex_held_by_self())
+	 * may read another thread's context while that thread re-initialises
+	 * it; the answer only matters, and is only exact, when it is our own.
+	 */
 	if (ctx)
-		return ctx->task;
+		return resv_load_relaxed(&ctx->task);
 	return (struct resv_thread *)(word & ~OWNER_FLAGS);
 }
 
@@ -101,6 +107,22 @@ static inline bool try_acquire_fast(struct ww_mutex *lock, uintptr_t me)
 	uintptr_t expected = 0;
 
 	return resv_cas_acq_rel(&lock->owner, &expected, me);
+}
+
+/*
+ * ThreadSanitizer sees context-less ww_mutex locking as a mutex
+ * (internal/lockdep.h) whose identity is the second byte of the owner word:
+ * memory only ever accessed atomically (TSan models a mutex operation as an
+ * atomic read of it), yet a synchronisation object of its own (TSan matches
+ * exact addresses), so the annotations never overwrite what TSan learns from
+ * the owner word's atomics, which carry the real synchronisation. Locks
+ * taken under a context are not annotated: their order may legitimately
+ * invert, and a context may hold thousands while TSan's deadlock detector
+ * aborts beyond 64 locks held by one thread.
+ */
+static inline const void *tsan_id(const struct ww_mutex *lock)
+{
+	return (const char *)&lock->owner + 1;
 }
 
 /* ---- stamps ------------------------------------------------------------ */
@@ -271,6 +293,7 @@ void resv_ww_class_init(struct ww_class *ww_class, const char *name, bool is_wai
 	ww_class->acquire_name = name;
 	ww_class->mutex_name = name;
 	ww_class->is_wait_die = is_wait_die;
+	resv_lockdep_ww_class_init(ww_class);	/* a new class for the validator */
 }
 
 void ww_mutex_init(struct ww_mutex *lock, struct ww_class *ww_class)
@@ -279,13 +302,28 @@ void ww_mutex_init(struct ww_mutex *lock, struct ww_class *ww_class)
 	pthread_mutex_init(&lock->wait_lock, NULL);
 	CDS_INIT_LIST_HEAD(&lock->wait_list);
 	lock->ww_class = ww_class;
+	resv__tsan_create(tsan_id(lock));
 }
 
 void ww_mutex_destroy(struct ww_mutex *lock)
 {
-	if (RESV_DEBUG_ON(resv_load_relaxed(&lock->owner) != 0))
-		resv__report(RESV_REPORT_DESTROY_LOCKED, lock, owner_ctx(lock->owner),
+	uintptr_t word = resv_load_relaxed(&lock->owner);
+
+	if (RESV_DEBUG_ON(word != 0))
+		resv__report(RESV_REPORT_DESTROY_LOCKED, lock, owner_ctx(word),
 			     "ww_mutex_destroy() on a held %s", lock->ww_class->mutex_name);
+	/*
+	 * Held by us: the validator and TSan forget it as if unlocked (the
+	 * memory is about to go, and TSan would report the misuse again).
+	 * Held by another thread: leave their books alone.
+	 */
+	if (word != 0 && owner_thread(word) == resv__thread_self()) {
+		resv_lockdep_ww_release(lock, owner_ctx(word));
+		if (!owner_ctx(word))
+			resv__tsan_unlocking(tsan_id(lock));
+	}
+	if (word == 0 || owner_thread(word) == resv__thread_self())
+		resv__tsan_destroy(tsan_id(lock));
 	pthread_mutex_destroy(&lock->wait_lock);
 }
 
@@ -310,7 +348,7 @@ void ww_acquire_init(struct ww_acquire_ctx *ctx, struct ww_class *ww_class)
 {
 	struct resv_ww_inject inject;
 
-	ctx->task = resv__thread_self();
+	resv_store_relaxed(&ctx->task, resv__thread_self());
 	ctx->stamp = __atomic_add_fetch(&ww_class->stamp, 1, __ATOMIC_RELAXED);
 	ctx->acquired = 0;
 	ctx->wounded = 0;
@@ -327,6 +365,7 @@ void ww_acquire_init(struct ww_acquire_ctx *ctx, struct ww_class *ww_class)
 		inject_load(&inject, &default_inject);
 	}
 	ctx_inject_setup(ctx, &inject);
+	resv_lockdep_ctx_init(ctx, RESV_LOCKDEP_IP());
 }
 
 void ww_acquire_done(struct ww_acquire_ctx *ctx)
@@ -353,6 +392,7 @@ void ww_acquire_fini(struct ww_acquire_ctx *ctx)
 		resv__report(RESV_REPORT_WW_FINI_HELD, NULL, ctx,
 			     "ww_acquire_fini() with %u lock(s) still held", ctx->acquired);
 	ctx->finished = 1;
+	resv_lockdep_ctx_fini(ctx);
 
 	stats_add(&sum->transactions, 1);
 	stats_add(&sum->acquires, ctx->stats.acquires);
@@ -657,16 +697,21 @@ static void ww_lock_acquired(struct ww_mutex *lock, struct ww_acquire_ctx *ctx, 
 }
 
 static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
-			  bool interruptible, bool may_inject)
+			  bool interruptible, bool may_inject, void *ip)
 {
 	uintptr_t me;
-	int ret;
+	int ret = 0;
 
 	if (!ctx) {
 		me = owner_of_thread(resv__thread_self());
-		if (likely(try_acquire_fast(lock, me)) || ww_spin_acquire(lock, me))
-			return 0;
-		return ww_lock_slowpath(lock, NULL, me, interruptible);
+		resv_lockdep_ww_prepare(lock, NULL, ip);
+		if (unlikely(!try_acquire_fast(lock, me)) && !ww_spin_acquire(lock, me))
+			ret = ww_lock_slowpath(lock, NULL, me, interruptible);
+		if (!ret) {
+			resv__tsan_locked(tsan_id(lock), 0);
+			resv_lockdep_ww_acquired(lock, NULL, false, ip);
+		}
+		return ret;
 	}
 
 	me = owner_of_ctx(ctx);
@@ -678,12 +723,14 @@ static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 	if (ctx->acquired == 0 && unlikely(resv_load_relaxed(&ctx->wounded)))
 		resv_store_relaxed(&ctx->wounded, 0);
 
+	resv_lockdep_ww_prepare(lock, ctx, ip);
 	if (unlikely(!try_acquire_fast(lock, me)) && !ww_spin_acquire(lock, me)) {
 		ret = ww_lock_slowpath(lock, ctx, me, interruptible);
 		if (ret)
 			return ret;
 	}
 	ww_lock_acquired(lock, ctx, !may_inject);
+	resv_lockdep_ww_acquired(lock, ctx, false, ip);
 
 	if (may_inject && ctx->acquired > 1 && unlikely(ctx->inject.mode > RESV_WW_INJECT_OFF) &&
 	    inject_now(ctx)) {
@@ -697,14 +744,20 @@ static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 	return 0;
 }
 
+int resv__ww_mutex_lock_at(struct ww_mutex *lock, struct ww_acquire_ctx *ctx, bool interruptible,
+			   void *ip)
+{
+	return ww_lock_common(lock, ctx, interruptible, true, ip);
+}
+
 int ww_mutex_lock(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 {
-	return ww_lock_common(lock, ctx, false, true);
+	return ww_lock_common(lock, ctx, false, true, RESV_LOCKDEP_IP());
 }
 
 int ww_mutex_lock_interruptible(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 {
-	return ww_lock_common(lock, ctx, true, true);
+	return ww_lock_common(lock, ctx, true, true, RESV_LOCKDEP_IP());
 }
 
 static void ww_slow_checks(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
@@ -715,23 +768,33 @@ static void ww_slow_checks(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 			     ctx->acquired);
 }
 
-void ww_mutex_lock_slow(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
+int resv__ww_mutex_lock_slow_at(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
+				bool interruptible, void *ip)
 {
 	ww_slow_checks(lock, ctx);
 	/* Cannot fail with nothing held; -EALREADY would be a caller bug. */
-	(void)ww_lock_common(lock, ctx, false, false);
+	return ww_lock_common(lock, ctx, interruptible, false, ip);
+}
+
+void ww_mutex_lock_slow(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
+{
+	(void)resv__ww_mutex_lock_slow_at(lock, ctx, false, RESV_LOCKDEP_IP());
 }
 
 int ww_mutex_lock_slow_interruptible(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 {
-	ww_slow_checks(lock, ctx);
-	return ww_lock_common(lock, ctx, true, false);
+	return resv__ww_mutex_lock_slow_at(lock, ctx, true, RESV_LOCKDEP_IP());
 }
 
-int ww_mutex_trylock(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
+int resv__ww_mutex_trylock_at(struct ww_mutex *lock, struct ww_acquire_ctx *ctx, void *ip)
 {
-	if (!ctx)
-		return try_acquire_fast(lock, owner_of_thread(resv__thread_self()));
+	if (!ctx) {
+		if (!try_acquire_fast(lock, owner_of_thread(resv__thread_self())))
+			return 0;
+		resv__tsan_locked(tsan_id(lock), RESV_TSAN_TRYLOCK);
+		resv_lockdep_ww_acquired(lock, NULL, true, ip);
+		return 1;
+	}
 
 	if (ctx->acquired == 0 && unlikely(resv_load_relaxed(&ctx->wounded)))
 		resv_store_relaxed(&ctx->wounded, 0);
@@ -742,7 +805,13 @@ int ww_mutex_trylock(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
 	if (!try_acquire_fast(lock, owner_of_ctx(ctx)))
 		return 0;
 	ww_lock_acquired(lock, ctx, false);
+	resv_lockdep_ww_acquired(lock, ctx, true, ip);
 	return 1;
+}
+
+int ww_mutex_trylock(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
+{
+	return resv__ww_mutex_trylock_at(lock, ctx, RESV_LOCKDEP_IP());
 }
 
 static void ww_unlock_slowpath(struct ww_mutex *lock)
@@ -782,6 +851,9 @@ void ww_mutex_unlock(struct ww_mutex *lock)
 			     lock->ww_class ? lock->ww_class->mutex_name : "ww_mutex");
 		return;
 	}
+	resv_lockdep_ww_release(lock, ctx);
+	if (!ctx)
+		resv__tsan_unlocking(tsan_id(lock));
 	/*
 	 * Acquire too: pairs with a departing waiter's release
 	 * (ww_remove_waiter()). The count drops after the CAS so that the CAS

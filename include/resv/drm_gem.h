@@ -126,6 +126,22 @@ RESV_EXPORT void drm_gem_object_release(struct drm_gem_object *obj);
 RESV_EXPORT void drm_gem_object_get(struct drm_gem_object *obj);
 
 /**
+ * resv_gem_object_get_unless_zero() - take a reference unless the object
+ * is already dying
+ * @obj: the object, found through a lookup structure (an LRU, a handle
+ *	table) that does not hold a reference, and whose memory is still valid
+ *	(e.g. under the lock that the free callback takes to unlink it)
+ *
+ * The kernel's ``kref_get_unless_zero(&obj->refcount)``. Use it instead of
+ * liburcu's urcu_ref_get_unless_zero(): the count is driven with compiler
+ * atomics that ThreadSanitizer understands.
+ *
+ * Context: any.
+ * Return: true with a new reference; false when the count had reached zero.
+ */
+RESV_EXPORT RESV_MUST_CHECK bool resv_gem_object_get_unless_zero(struct drm_gem_object *obj);
+
+/**
  * drm_gem_object_put() - drop a reference
  * @obj: the object, or NULL (nothing done)
  *

@@ -7,8 +7,10 @@
  * ww_acquire_done(), unlocking a lock this thread does not hold, and so on.
  * Each detection produces one &struct resv_report handed to the report hook.
  *
- * The default hook prints the report to stderr and aborts when the
- * environment variable ``RESV_REPORT_ABORT=1`` is set (or after
+ * The default hook prints the report to stderr (its one-line message, then
+ * the multi-line &resv_report.detail the lock validator adds: locks, both
+ * dependency chains, acquisition sites) and aborts when the environment
+ * variable ``RESV_REPORT_ABORT=1`` is set (or after
  * resv_report_set_abort(true)). Tests replace the hook to prove that a
  * misuse is caught::
  *
@@ -57,6 +59,37 @@ extern "C" {
  * @RESV_REPORT_RESV_NOT_HELD: a dma_resv function that needs the object's
  *	lock called by a thread that does not hold it; @lock is the
  *	&struct dma_resv, @ctx the context that holds it, or NULL
+ * @RESV_REPORT_GPUVM_MISUSE: a drm_gpuvm misuse the kernel WARNs about (the
+ *	call is refused with an errno): removing the kernel node, linking a
+ *	mapping to another object's vm_bo, deferred puts outside immediate
+ *	mode, two concurrent iterations of a VM list, a VM freed with mappings
+ *	or listed vm_bos left; @lock is the VM, or NULL
+ * @RESV_REPORT_LOCKDEP_CYCLE: lock validator: a new dependency closes a cycle
+ *	of lock classes (a possible deadlock); @detail has both chains
+ * @RESV_REPORT_LOCKDEP_RECURSIVE: lock validator: a second lock of a class
+ *	the thread already holds, without a nesting annotation
+ * @RESV_REPORT_LOCKDEP_WW_CTX_NESTED: lock validator: a second acquire
+ *	context of a ww class initialised or used while the thread has one active
+ * @RESV_REPORT_LOCKDEP_WW_CTX_MIX: lock validator: a context-less
+ *	ww_mutex_lock() of a class while the thread holds locks of it under a
+ *	context, or the reverse
+ * @RESV_REPORT_LOCKDEP_SIGNALLING_LOCK: lock validator: a blocking ww/resv
+ *	lock inside a fence signalling critical section
+ * @RESV_REPORT_LOCKDEP_SIGNALLING_ALLOC: lock validator: a library
+ *	allocation inside a fence signalling critical section
+ * @RESV_REPORT_LOCKDEP_RECLAIM: lock validator: an allocation while holding
+ *	a lock that reclaim (resv_lockdep_reclaim_begin()) takes, or the reverse
+ * @RESV_REPORT_LOCKDEP_HELD_AT_EXIT: lock validator: a thread exited while
+ *	holding locks
+ * @RESV_REPORT_LOCKDEP_NOT_HELD: lock validator: resv_lockdep_assert_held()
+ *	on a lock the thread does not hold
+ * @RESV_REPORT_MMU_NOTIFIER_MISUSE: an mmu notifier or userptr misuse: an
+ *	invalidate callback returning false for a blockable range (ignored),
+ *	mmu_interval_notifier_remove() or a blocking mmu_interval_read_begin()
+ *	from inside an invalidate callback (returns without waiting),
+ *	insert_locked() without the mmap write lock, resv_mm_destroy() with
+ *	notifiers inserted, resv_userptr_check() without the notifier lock;
+ *	@lock is the notifier, the mm or the userptr
  */
 enum resv_report_kind {
 	RESV_REPORT_WW_FINI_HELD = 1,
@@ -70,6 +103,17 @@ enum resv_report_kind {
 	RESV_REPORT_FENCE_WAIT_IN_SIGNALLING,
 	RESV_REPORT_FENCE_MISUSE,
 	RESV_REPORT_RESV_NOT_HELD,
+	RESV_REPORT_GPUVM_MISUSE,
+	RESV_REPORT_LOCKDEP_CYCLE,
+	RESV_REPORT_LOCKDEP_RECURSIVE,
+	RESV_REPORT_LOCKDEP_WW_CTX_NESTED,
+	RESV_REPORT_LOCKDEP_WW_CTX_MIX,
+	RESV_REPORT_LOCKDEP_SIGNALLING_LOCK,
+	RESV_REPORT_LOCKDEP_SIGNALLING_ALLOC,
+	RESV_REPORT_LOCKDEP_RECLAIM,
+	RESV_REPORT_LOCKDEP_HELD_AT_EXIT,
+	RESV_REPORT_LOCKDEP_NOT_HELD,
+	RESV_REPORT_MMU_NOTIFIER_MISUSE,
 };
 
 /**
@@ -78,12 +122,18 @@ enum resv_report_kind {
  * @message: a one-line human-readable description
  * @lock: the lock involved, or NULL
  * @ctx: the acquire context involved, or NULL
+ * @detail: a multi-line explanation (the lock validator's reports: the
+ *	locks, both dependency chains, the acquisition sites, the held locks),
+ *	each line ending in a newline; NULL for the other reports
+ *
+ * The strings live until the hook returns.
  */
 struct resv_report {
 	enum resv_report_kind kind;
 	const char *message;
 	const void *lock;
 	const void *ctx;
+	const char *detail;
 };
 
 /** typedef resv_report_hook_t - receives every report; must not block. */

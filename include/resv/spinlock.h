@@ -39,16 +39,28 @@
 extern "C" {
 #endif
 
+struct resv_lockdep_class_key;
+
 /**
  * struct resv_spinlock - a busy-waiting lock
  * @owner: 0 when free, else the holder's &struct resv_thread handle; private
+ * @lockdep_key: the lock validator's class key (<resv/lockdep.h>), or NULL
+ *	for the shared class "resv_spinlock", whose locks may nest in any order;
+ *	set by resv_spin_lock_init_key()
  */
 struct resv_spinlock {
 	uintptr_t owner;
+	const struct resv_lockdep_class_key *lockdep_key;
 };
 
 /** RESV_SPINLOCK_INITIALIZER - static initialiser of a free &struct resv_spinlock */
-#define RESV_SPINLOCK_INITIALIZER { 0 }
+#define RESV_SPINLOCK_INITIALIZER { .owner = 0, .lockdep_key = 0 }
+
+/**
+ * RESV_SPINLOCK_INITIALIZER_KEY - static initialiser with a lock class key
+ * @key: pointer to a &struct resv_lockdep_class_key with static storage
+ */
+#define RESV_SPINLOCK_INITIALIZER_KEY(key) { .owner = 0, .lockdep_key = (key) }
 
 /**
  * struct resv_irq_work - work deferred until a thread holds no spinlock
@@ -75,6 +87,22 @@ struct resv_irq_work {
  * Context: any; @lock must not be in use.
  */
 RESV_EXPORT void resv_spin_lock_init(struct resv_spinlock *lock);
+
+/**
+ * resv_spin_lock_init_key() - initialise a lock as free, in a lock class
+ * @lock: the lock
+ * @key: the lock validator's class key (static storage), or NULL for the
+ *	shared class "resv_spinlock"
+ *
+ * Locks of one key form one class for the lock validator (<resv/lockdep.h>):
+ * their order against other classes is checked, and holding two of them at
+ * once is reported as recursive locking. Locks in the shared class are
+ * ordered as one lock and may nest in any order.
+ *
+ * Context: any; @lock must not be in use.
+ */
+RESV_EXPORT void resv_spin_lock_init_key(struct resv_spinlock *lock,
+					 const struct resv_lockdep_class_key *key);
 
 /**
  * resv_spin_lock() - acquire a lock, spinning while it is held

@@ -15,6 +15,14 @@ static DEFINE_WW_MUTEX(die_static_lock, die_class);
 struct fixture wwt_wound_fixture = { &wound_class, &die_class, &wound_static_lock, false };
 struct fixture wwt_die_fixture = { &die_class, &wound_class, &die_static_lock, true };
 
+/*
+ * For a context-less lock taken while a fixture's class is held: lock
+ * validation forbids mixing context-less and context locks of one class,
+ * and nesting two context-less locks of one class. Always taken inside the
+ * fixture classes, so both fixtures give the validator the same order.
+ */
+DEFINE_WW_CLASS(wwt_aside_class);
+
 /* ------------------------------------------------------------------------
  * Report recorder: the hook may run on any thread.
  */

@@ -81,6 +81,7 @@ struct fixture {
 
 extern struct fixture wwt_wound_fixture;
 extern struct fixture wwt_die_fixture;
+extern struct ww_class wwt_aside_class;
 
 /* ------------------------------------------------------------------------
  * Report recorder, installed as the report hook by wwt_setup()
