@@ -23,6 +23,20 @@ for b in "$build"/bench/bench_*; do
 	"$b" --json "$records" "$@"
 done
 
+# The validator is compiled out of Release builds: its overhead comes from a
+# second Release build with RESV_LOCKDEP=ON, whose bench_exec reports it in
+# the exec_lock_lockdep records (only those are kept from that run).
+if [ -x "$build/bench/bench_exec" ]; then
+	lockdep_build="$build-lockdep"
+	echo "== bench_exec (lock validator compiled in: $lockdep_build)"
+	cmake -S . -B "$lockdep_build" -DCMAKE_BUILD_TYPE=Release -DRESV_LOCKDEP=ON >/dev/null
+	cmake --build "$lockdep_build" -j "$(nproc)" --target bench_exec >/dev/null
+	lockdep_records=$(mktemp)
+	"$lockdep_build/bench/bench_exec" --json "$lockdep_records" "$@" | grep 'exec_lock_lockdep' || true
+	jq -c 'select(.bench == "exec_lock_lockdep" and .compiled_in == 1)' "$lockdep_records" >> "$records"
+	rm -f "$lockdep_records"
+fi
+
 cache="$build/CMakeCache.txt"
 cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$cache" 2>/dev/null | head -1; }
 build_type=$(cache_value CMAKE_BUILD_TYPE)
