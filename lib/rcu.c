@@ -18,13 +18,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define RESV_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RESV_TSAN 1
-#endif
-#endif
+#include "internal/compiler.h"	/* RESV_TSAN, before liburcu */
 
 /*
  * liburcu's _LGPL_SOURCE inline read-side fast paths save two calls per
@@ -42,8 +36,6 @@
 #include <urcu/urcu-bp.h>	/* before any other urcu header: flavour mapping */
 
 #include <resv/rcu.h>
-
-#include "internal/compiler.h"
 
 _Static_assert(sizeof(struct rcu_head) <= sizeof(((struct resv_rcu_head *)0)->resv_urcu),
 	       "struct resv_rcu_head too small for liburcu's rcu_head");

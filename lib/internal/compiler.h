@@ -14,6 +14,15 @@
 /* Hidden cross-file helpers are named resv__name() and carry this. */
 #define RESV_INTERNAL __attribute__((visibility("hidden")))
 
+/* RESV_TSAN: built with ThreadSanitizer (GCC and clang spell it differently). */
+#if defined(__SANITIZE_THREAD__)
+#define RESV_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RESV_TSAN 1
+#endif
+#endif
+
 /*
  * Atomics: the GCC/Clang builtins, spelled out so every access shows its
  * ordering. ThreadSanitizer understands them natively.

@@ -155,14 +155,6 @@ static inline bool resv__lockdep_holding(void)
  * drm_exec of many objects does. TSan sees their ordering through the owner
  * word's atomics; the lock validator checks their order.
  */
-#if defined(__SANITIZE_THREAD__)
-#define RESV_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RESV_TSAN 1
-#endif
-#endif
-
 #ifdef RESV_TSAN
 #include <sanitizer/tsan_interface.h>
 
