@@ -79,18 +79,60 @@ static inline struct ww_acquire_ctx *owner_ctx(uintptr_t word)
 	return (word & OWNER_CTX) ? (struct ww_acquire_ctx *)(word & ~OWNER_FLAGS) : NULL;
 }
 
-static inline struct resv_thread *owner_thread(uintptr_t word)
+/* ---- the calling thread's live contexts ---------------------------------------------- */
+
+static void active_ctx_add(struct resv_thread *self, struct ww_acquire_ctx *ctx)
 {
+	for (unsigned int i = 0; i < self->num_active_ctx; i++)
+		if (self->active_ctx[i] == ctx)
+			return;		/* re-initialised without fini */
+	if (self->num_active_ctx < RESV_THREAD_ACTIVE_CTX)
+		self->active_ctx[self->num_active_ctx++] = ctx;
+	else
+		self->active_ctx_overflow++;
+}
+
+static void active_ctx_remove(struct resv_thread *self, struct ww_acquire_ctx *ctx)
+{
+	for (unsigned int i = 0; i < self->num_active_ctx; i++) {
+		if (self->active_ctx[i] == ctx) {
+			self->active_ctx[i] = self->active_ctx[--self->num_active_ctx];
+			return;
+		}
+	}
+	if (self->active_ctx_overflow)
+		self->active_ctx_overflow--;
+}
+
+/*
+ * A lock of @ctx was released. A context finished with locks still held (a
+ * reported misuse) stays this thread's until its last lock is unlocked, so
+ * that those unlocks still work, as in the kernel.
+ */
+static inline void ctx_unlocked(struct ww_acquire_ctx *ctx)
+{
+	if (ctx->acquired > 0 && --ctx->acquired == 0 && unlikely(ctx->finished))
+		active_ctx_remove(resv__thread_self(), ctx);
+}
+
+/*
+ * Does @word name the calling thread, directly or through one of its live
+ * contexts? Exact, and it never reads a context that is not ours: another
+ * thread's may be in the middle of ww_acquire_init() or already gone with
+ * its stack. Only beyond RESV_THREAD_ACTIVE_CTX nested contexts (never in
+ * practice) does it fall back to reading the context's task.
+ */
+static bool owned_by_self(uintptr_t word)
+{
+	struct resv_thread *self = resv__thread_self();
 	struct ww_acquire_ctx *ctx = owner_ctx(word);
 
-	/*
-	 * Atomic: a thread asking "is this mine" (resv_ww_mutex_held_by_self())
-	 * may read another thread's context while that thread re-initialises
-	 * it; the answer only matters, and is only exact, when it is our own.
-	 */
-	if (ctx)
-		return resv_load_relaxed(&ctx->task);
-	return (struct resv_thread *)(word & ~OWNER_FLAGS);
+	if (!ctx)
+		return (word & ~OWNER_FLAGS) == (uintptr_t)self;
+	for (unsigned int i = 0; i < self->num_active_ctx; i++)
+		if (self->active_ctx[i] == ctx)
+			return true;
+	return self->active_ctx_overflow && resv_load_relaxed(&ctx->task) == self;
 }
 
 static inline uintptr_t waiter_identity(const struct ww_waiter *w)
@@ -317,12 +359,12 @@ void ww_mutex_destroy(struct ww_mutex *lock)
 	 * memory is about to go, and TSan would report the misuse again).
 	 * Held by another thread: leave their books alone.
 	 */
-	if (word != 0 && owner_thread(word) == resv__thread_self()) {
+	if (word != 0 && owned_by_self(word)) {
 		resv_lockdep_ww_release(lock, owner_ctx(word));
 		if (!owner_ctx(word))
 			resv__tsan_unlocking(tsan_id(lock));
 	}
-	if (word == 0 || owner_thread(word) == resv__thread_self())
+	if (word == 0 || owned_by_self(word))
 		resv__tsan_destroy(tsan_id(lock));
 	pthread_mutex_destroy(&lock->wait_lock);
 }
@@ -341,7 +383,7 @@ bool resv_ww_mutex_held_by_self(const struct ww_mutex *lock)
 {
 	uintptr_t word = resv_load_relaxed(&lock->owner);
 
-	return owner_identity(word) != 0 && owner_thread(word) == resv__thread_self();
+	return owner_identity(word) != 0 && owned_by_self(word);
 }
 
 void ww_acquire_init(struct ww_acquire_ctx *ctx, struct ww_class *ww_class)
@@ -349,6 +391,7 @@ void ww_acquire_init(struct ww_acquire_ctx *ctx, struct ww_class *ww_class)
 	struct resv_ww_inject inject;
 
 	resv_store_relaxed(&ctx->task, resv__thread_self());
+	active_ctx_add(resv__thread_self(), ctx);
 	ctx->stamp = __atomic_add_fetch(&ww_class->stamp, 1, __ATOMIC_RELAXED);
 	ctx->acquired = 0;
 	ctx->wounded = 0;
@@ -392,6 +435,8 @@ void ww_acquire_fini(struct ww_acquire_ctx *ctx)
 		resv__report(RESV_REPORT_WW_FINI_HELD, NULL, ctx,
 			     "ww_acquire_fini() with %u lock(s) still held", ctx->acquired);
 	ctx->finished = 1;
+	if (!ctx->acquired)
+		active_ctx_remove(resv__thread_self(), ctx);
 	resv_lockdep_ctx_fini(ctx);
 
 	stats_add(&sum->transactions, 1);
@@ -845,7 +890,7 @@ void ww_mutex_unlock(struct ww_mutex *lock)
 	uintptr_t me = owner_identity(word);
 	struct ww_acquire_ctx *ctx = owner_ctx(word);
 
-	if (RESV_DEBUG_ON(me == 0 || owner_thread(word) != resv__thread_self())) {
+	if (RESV_DEBUG_ON(me == 0 || !owned_by_self(word))) {
 		resv__report(RESV_REPORT_UNLOCK_NOT_HELD, lock, ctx,
 			     "unlocking a %s this thread does not hold",
 			     lock->ww_class ? lock->ww_class->mutex_name : "ww_mutex");
@@ -862,11 +907,11 @@ void ww_mutex_unlock(struct ww_mutex *lock)
 	 * wake-up.
 	 */
 	if (likely(resv_cas_acq_rel(&lock->owner, &me, 0))) {
-		if (ctx && ctx->acquired > 0)
-			ctx->acquired--;
+		if (ctx)
+			ctx_unlocked(ctx);
 		return;
 	}
-	if (ctx && ctx->acquired > 0)
-		ctx->acquired--;
+	if (ctx)
+		ctx_unlocked(ctx);
 	ww_unlock_slowpath(lock);
 }

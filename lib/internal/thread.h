@@ -20,11 +20,23 @@
 
 #include "internal/compiler.h"
 
+/* Acquire contexts a thread remembers as its own; more are still correct. */
+#define RESV_THREAD_ACTIVE_CTX 8
+
 struct resv_thread {
 	pthread_mutex_t park_lock;
 	pthread_cond_t park_cond;
 	bool woken;		/* under park_lock: a wake-up is pending */
 	int interrupted;	/* atomic; written under park_lock */
+	/*
+	 * This thread's live acquire contexts (between ww_acquire_init() and
+	 * _fini()), so "is this lock mine?" compares pointers instead of
+	 * reading a context that may be another thread's, possibly already
+	 * gone. Owner thread only.
+	 */
+	struct ww_acquire_ctx *active_ctx[RESV_THREAD_ACTIVE_CTX];
+	unsigned int num_active_ctx;
+	unsigned int active_ctx_overflow;	/* live contexts not in the array */
 };
 
 /* The calling thread's state; hidden, so lib/ reaches it without the PLT. */

@@ -42,6 +42,7 @@ int main(void)
 		BOTH(test_ww_mutex_stats),
 		BOTH(test_ww_mutex_stats_injected_not_acquired),
 		BOTH(test_ww_mutex_ctx_and_held_by_self),
+		BOTH(test_ww_mutex_held_by_self_many_contexts),
 		BOTH(test_ww_mutex_static_initializer),
 		BOTH(test_ww_class_init_runtime),
 		BOTH(test_report_ww_fini_held),

@@ -265,6 +265,37 @@ void test_ww_mutex_ctx_and_held_by_self(void **state)
 	ww_mutex_destroy(&b);
 }
 
+/*
+ * A thread remembers its live contexts to answer "mine?" without reading
+ * other threads' contexts; more nested contexts than it remembers (each of
+ * its own class) must still be answered exactly, and a context finished
+ * with a lock held (a misuse) must still unlock it.
+ */
+#define NESTED 11
+void test_ww_mutex_held_by_self_many_contexts(void **state)
+{
+	struct fixture *f = *state;
+	static struct ww_class classes[NESTED];
+	struct ww_acquire_ctx ctx[NESTED];
+	struct ww_mutex lock[NESTED];
+
+	for (int i = 0; i < NESTED; i++) {
+		resv_ww_class_init(&classes[i], "nested_class", f->wait_die);
+		ww_mutex_init(&lock[i], &classes[i]);
+		ww_acquire_init(&ctx[i], &classes[i]);
+		assert_int_equal(ww_mutex_lock(&lock[i], &ctx[i]), 0);
+	}
+	for (int i = 0; i < NESTED; i++)
+		assert_true(resv_ww_mutex_held_by_self(&lock[i]));
+	for (int i = NESTED - 1; i >= 0; i--) {
+		ww_mutex_unlock(&lock[i]);
+		assert_false(resv_ww_mutex_held_by_self(&lock[i]));
+		ww_acquire_fini(&ctx[i]);
+		ww_mutex_destroy(&lock[i]);
+	}
+	assert_int_equal(wwt_reports_total(), 0);
+}
+
 /* ------------------------------------------------------------------------
  * Initialisers
  */

@@ -235,6 +235,7 @@ void test_ww_acquire_ctx_acquired(void **state);
 void test_ww_mutex_stats(void **state);
 void test_ww_mutex_stats_injected_not_acquired(void **state);
 void test_ww_mutex_ctx_and_held_by_self(void **state);
+void test_ww_mutex_held_by_self_many_contexts(void **state);
 void test_ww_mutex_static_initializer(void **state);
 void test_ww_class_init_runtime(void **state);
 
