@@ -52,10 +52,12 @@
  *
  * Differences from the kernel, on purpose:
  *
- * - The VA tree is a balanced (AVL) search tree ordered by start address,
- *   not an augmented interval tree: mappings of one VM never overlap, so
- *   their end addresses are sorted like their start addresses and "the
- *   first mapping that ends after X" is a plain O(log n) descent.
+ * - The VA tree is the library's augmented interval tree (the one under
+ *   the mm's notifiers, &struct resv_interval_tree_node), balanced as an
+ *   AVL tree rather than a red-black one. Lookups do not need the
+ *   augmentation: mappings of one VM never overlap, so their end addresses
+ *   are sorted like their start addresses and "the first mapping that ends
+ *   after X" is a plain O(log n) descent.
  * - Functions that are ``void`` in the kernel but can refuse bad input
  *   return an int errno here (drm_gpuvm_init(), drm_gpuva_remove(),
  *   drm_gpuva_link(), drm_gpuva_map(), drm_gpuva_remap(),
@@ -80,6 +82,7 @@
 #include <resv/dma-resv.h>
 #include <resv/drm_exec.h>
 #include <resv/drm_gem.h>
+#include <resv/interval_tree.h>
 #include <resv/spinlock.h>
 
 #ifdef __cplusplus
@@ -154,18 +157,6 @@ enum drm_gpuva_flags {
 };
 
 /**
- * struct resv_gpuva_node - link of a &struct drm_gpuva in its VM's tree
- * @parent: parent node; private
- * @left: lower addresses; private
- * @right: higher addresses; private
- * @height: AVL height of the subtree; private
- */
-struct resv_gpuva_node {
-	struct resv_gpuva_node *parent, *left, *right;
-	int height;
-};
-
-/**
  * struct drm_gpuva - one mapping of a GPU VA range
  * @vm: the VM it is inserted in (set by drm_gpuva_insert())
  * @vm_bo: the &struct drm_gpuvm_bo it is linked to, holding a reference
@@ -178,7 +169,8 @@ struct resv_gpuva_node {
  * @gem.obj: the GEM object, or NULL for a mapping without backing
  * @gem.entry: link in &drm_gpuvm_bo.list.gpuva
  * @rb: tree linkage
- * @rb.node: node in the VM's address tree; private
+ * @rb.node: node in the VM's address tree, holding [@va.addr, @va.addr +
+ *	@va.range - 1] as of drm_gpuva_insert(); private
  * @rb.entry: link in the VM's address-ordered list (&drm_gpuvm.rb.list)
  *
  * Usually embedded in a driver structure. The VM never allocates these.
@@ -197,7 +189,7 @@ struct drm_gpuva {
 		struct cds_list_head entry;
 	} gem;
 	struct {
-		struct resv_gpuva_node node;
+		struct resv_interval_tree_node node;
 		struct cds_list_head entry;
 	} rb;
 };
@@ -323,7 +315,7 @@ struct drm_gpuvm {
 	uint64_t mm_start;
 	uint64_t mm_range;
 	struct {
-		struct resv_gpuva_node *tree;
+		struct resv_interval_tree_node *tree;
 		struct cds_list_head list;
 	} rb;
 	struct urcu_ref kref;

@@ -136,6 +136,7 @@
 #include <urcu/list.h>
 
 #include <resv/compiler.h>
+#include <resv/interval_tree.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -217,28 +218,6 @@ struct mmu_notifier_range {
 struct mmu_interval_notifier_ops {
 	bool (*invalidate)(struct mmu_interval_notifier *sub,
 			   const struct mmu_notifier_range *range, unsigned long cur_seq);
-};
-
-/**
- * struct resv_interval_tree_node - a closed interval in an augmented tree
- * @start: first value covered
- * @last: last value covered (inclusive)
- * @subtree_last: largest @last in the subtree; private
- * @parent: tree link; private (points to itself while not in a tree)
- * @left: tree link; private
- * @right: tree link; private
- * @height: AVL height; private
- *
- * libresv's counterpart of the kernel's ``struct interval_tree_node``.
- */
-struct resv_interval_tree_node {
-	unsigned long start;
-	unsigned long last;
-	unsigned long subtree_last;
-	struct resv_interval_tree_node *parent;
-	struct resv_interval_tree_node *left;
-	struct resv_interval_tree_node *right;
-	int height;
 };
 
 /**

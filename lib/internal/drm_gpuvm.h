@@ -10,6 +10,7 @@
 #include <resv/drm_gpuvm.h>
 
 #include "internal/compiler.h"
+#include "internal/interval-tree.h"
 #include "internal/report.h"
 
 /* Debug builds report a misuse the kernel WARNs about. */
@@ -71,10 +72,18 @@ RESV_INTERNAL struct drm_gpuva *resv__gpuva_tree_first(struct drm_gpuvm *gpuvm,
 						       uint64_t first, uint64_t last);
 
 /*
- * For tests: checks the tree's order, balance, heights, parent links and
- * that rb.list holds the same nodes in order. Returns the number of
- * mappings, or a negative number identifying the first broken invariant.
+ * For tests: checks the tree (every resv__itree_validate() invariant), that
+ * each node holds its mapping's range, and that rb.list holds the same
+ * nodes in order without overlap. Returns the number of mappings, or a
+ * negative number identifying the first broken invariant: a
+ * RESV_ITREE_BAD_* code or one of these.
  */
+enum {
+	RESV_GPUVM_TREE_BAD_KEY = -16,		/* node range != va range */
+	RESV_GPUVM_TREE_BAD_LIST_ORDER = -17,	/* rb.list out of order or overlapping */
+	RESV_GPUVM_TREE_BAD_LIST_NODE = -18,	/* a listed mapping the tree does not find */
+	RESV_GPUVM_TREE_BAD_LIST_COUNT = -19,	/* list and tree sizes differ */
+};
 RESV_INTERNAL long resv__gpuvm_tree_check(struct drm_gpuvm *gpuvm);
 
 /*

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to lib/mmu_notifier*.c and lib/userptr.c: the interval tree both
- * the notifiers and the mm's mappings live in, the mm itself, and the
- * notifier state the first insert allocates.
+ * Private to lib/mmu_notifier*.c and lib/userptr.c: the mm itself, and the
+ * notifier state the first insert allocates. Both the notifiers and the
+ * mm's mappings live in interval trees (internal/interval-tree.h).
  */
 #ifndef RESV_INTERNAL_MMU_NOTIFIER_H
 #define RESV_INTERNAL_MMU_NOTIFIER_H
@@ -14,47 +14,7 @@
 #include <resv/mmu_notifier.h>
 
 #include "internal/compiler.h"
-
-/* ---- interval tree (lib/mmu_notifier-itree.c) -------------------------------- */
-
-/*
- * An AVL tree of closed intervals ordered by start (equal starts: later
- * inserts go right), each node augmented with the largest 'last' of its
- * subtree, so overlap queries cost O(log n + k). Not thread-safe: callers
- * serialise modifications against each other and against walks.
- */
-struct resv_itree_root {
-	struct resv_interval_tree_node *node;
-};
-
-/* A node not in any tree points to itself (the kernel's RB_CLEAR_NODE). */
-static inline void resv__itree_clear_node(struct resv_interval_tree_node *node)
-{
-	node->parent = node;
-}
-
-static inline bool resv__itree_node_empty(const struct resv_interval_tree_node *node)
-{
-	return node->parent == node;
-}
-
-RESV_INTERNAL void resv__itree_insert(struct resv_interval_tree_node *node,
-				      struct resv_itree_root *root);
-/* @node must be in @root; it is left cleared (resv__itree_node_empty()). */
-RESV_INTERNAL void resv__itree_remove(struct resv_interval_tree_node *node,
-				      struct resv_itree_root *root);
-/* The leftmost node overlapping [start, last], or NULL. */
-RESV_INTERNAL struct resv_interval_tree_node *
-resv__itree_iter_first(struct resv_itree_root *root, unsigned long start, unsigned long last);
-/* The next node after @node (in order) overlapping [start, last], or NULL. */
-RESV_INTERNAL struct resv_interval_tree_node *
-resv__itree_iter_next(struct resv_interval_tree_node *node, unsigned long start,
-		      unsigned long last);
-/*
- * For tests: checks every invariant (order, parent links, AVL heights and
- * balance, subtree_last) and returns the number of nodes, or -1 if broken.
- */
-RESV_INTERNAL long resv__itree_validate(struct resv_itree_root *root);
+#include "internal/interval-tree.h"
 
 /* ---- the notifier state of an mm (lib/mmu_notifier.c) ------------------------ */
 
