@@ -382,6 +382,16 @@ int resv_exec_restart(struct drm_exec *exec, enum resv_exec_restart_reason reaso
 	return 0;
 }
 
+int resv_exec_contended(struct drm_exec *exec, struct drm_gem_object *obj, bool injected)
+{
+	if (!exec || !exec->in_loop || !obj || !obj->resv || exec->contended)
+		return -EINVAL;
+	drm_gem_object_get(obj);
+	exec->contended = obj;
+	request_restart(exec, injected ? RESV_EXEC_RESTART_INJECTED : RESV_EXEC_RESTART_CONTENDED);
+	return -EDEADLK;
+}
+
 uint64_t resv_exec_restart_count(const struct drm_exec *exec,
 				 enum resv_exec_restart_reason reason)
 {

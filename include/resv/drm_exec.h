@@ -457,6 +457,29 @@ RESV_EXPORT RESV_MUST_CHECK int resv_exec_restart(struct drm_exec *exec,
 						  enum resv_exec_restart_reason reason);
 
 /**
+ * resv_exec_contended() - an object locked on the loop's ticket outside
+ *	drm_exec reported contention
+ * @exec: the drm_exec, inside its loop
+ * @obj: the object whose dma_resv_lock(obj->resv, &exec->ticket) returned
+ *	-EDEADLK — typically an eviction victim locked with the caller's ticket,
+ *	as TTM does (the simulator's sim_bo_validate() hands it back)
+ * @injected: the -EDEADLK came from deadlock injection (counts the restart
+ *	as RESV_EXEC_RESTART_INJECTED instead of _CONTENDED)
+ *
+ * Makes the loop back off exactly as for its own objects: the next loop step
+ * unlocks everything, then slow-locks @obj first. @obj is then tracked like
+ * a locked object until the body locks it again (as drm_exec_lock_obj() of
+ * the contended object does) or the loop ends. Takes a reference on @obj.
+ *
+ * Context: the thread of @exec, inside the loop; @obj not locked by @exec.
+ * Return: -EDEADLK, for the caller to propagate like a lock failure;
+ * -EINVAL when the loop is not running, @obj is NULL or has no resv, or
+ * another object is already pending (nothing changed).
+ */
+RESV_EXPORT int resv_exec_contended(struct drm_exec *exec, struct drm_gem_object *obj,
+				    bool injected);
+
+/**
  * resv_exec_restart_count() - restarts of a drm_exec so far, by reason
  * @exec: the drm_exec (counters live until the next drm_exec_init())
  * @reason: a reason, or RESV_EXEC_RESTART_NONE for the total

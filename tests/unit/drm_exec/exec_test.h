@@ -150,6 +150,7 @@ void test_drm_exec_restart_einval(void **state);
 void test_drm_exec_restart_reason_names(void **state);
 void test_drm_exec_inject_nth_counted(void **state);
 void test_drm_exec_inject_every_loop_terminates(void **state);
+void test_drm_exec_contended_from_outside(void **state);
 
 /* contention.c: threads */
 void test_drm_exec_abba_slow_lock_order(void **state);

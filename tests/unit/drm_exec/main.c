@@ -27,6 +27,7 @@ int main(void)
 		T(test_drm_exec_restart_userptr_stale),
 		T(test_drm_exec_restart_gnu_form),
 		T(test_drm_exec_restart_einval),
+		T(test_drm_exec_contended_from_outside),
 		T(test_drm_exec_restart_reason_names),
 		T(test_drm_exec_inject_nth_counted),
 		T(test_drm_exec_inject_every_loop_terminates),

@@ -304,3 +304,94 @@ void test_drm_exec_inject_every_loop_terminates(void **state)
 	et_assert_baseline(&set);
 	et_bos_fini(&set);
 }
+
+/*
+ * Contention met outside drm_exec on the loop's ticket (an eviction victim,
+ * as TTM locks them): resv_exec_contended() makes the loop back off exactly
+ * as for its own objects — the victim is slow-locked first on the next pass.
+ */
+struct victim_holder {
+	struct drm_gem_object *obj;
+	struct et_event held, release;
+};
+
+static void *victim_holder_fn(void *arg)
+{
+	struct victim_holder *h = arg;
+	struct ww_acquire_ctx ctx;	/* older than the loop's ticket */
+
+	ww_acquire_init(&ctx, &reservation_ww_class);
+	if (dma_resv_lock(h->obj->resv, &ctx) == 0) {
+		et_event_fire(&h->held);
+		(void)et_event_wait(&h->release);
+		et_msleep(ET_SETTLE_MS);	/* let the loop reach its slow lock */
+		dma_resv_unlock(h->obj->resv);
+	}
+	ww_acquire_fini(&ctx);
+	return NULL;
+}
+
+void test_drm_exec_contended_from_outside(void **state)
+{
+	struct et_bos set;
+	struct victim_holder h;
+	struct drm_exec exec;
+	struct drm_gem_object *x, *y;
+	int ret = 0, runs = 0;
+	pthread_t t;
+
+	et_inject_off();
+	et_bos_init(&set, 2, NULL);
+	x = et_obj(&set, 0);
+	y = et_obj(&set, 1);
+	h.obj = x;
+	et_event_init(&h.held);
+	et_event_init(&h.release);
+	t = et_spawn(victim_holder_fn, &h);
+	et_event_expect(&h.held, "victim holder");
+
+	drm_exec_init(&exec, 0, 0);
+	/* Not in a loop yet: refused, nothing changed. */
+	assert_int_equal(resv_exec_contended(&exec, x, false), -EINVAL);
+	while (resv_exec_begin(&exec)) {
+		runs++;
+		assert_int_equal(resv_exec_contended(&exec, NULL, false), -EINVAL);
+		ret = drm_exec_lock_obj(&exec, y);
+		if (resv_exec_restart_on(&exec, ret))
+			continue;
+		if (ret)
+			break;
+		if (runs == 1) {
+			/* Younger ticket, older holder: Wait-Die says die. */
+			ret = dma_resv_lock(x->resv, &exec.ticket);
+			assert_int_equal(ret, -EDEADLK);
+			assert_int_equal(resv_exec_contended(&exec, x, false), -EDEADLK);
+			/* One pending object at a time. */
+			assert_int_equal(resv_exec_contended(&exec, y, false), -EINVAL);
+			et_event_fire(&h.release);
+			assert_true(resv_exec_restart_on(&exec, -EDEADLK));
+			continue;
+		}
+		/* Slow-locked first by the restart: tracked, nothing to do. */
+		ret = drm_exec_lock_obj(&exec, x);
+		if (resv_exec_restart_on(&exec, ret))
+			continue;
+		if (ret)
+			break;
+	}
+	et_join(t, "victim holder");
+	assert_int_equal(ret, 0);
+	assert_int_equal(runs, 2);
+	{
+		struct drm_gem_object *order[] = { x, y };
+
+		et_assert_table(&exec, order, 2);
+	}
+	assert_int_equal(resv_exec_restart_count(&exec, RESV_EXEC_RESTART_CONTENDED), 1);
+	assert_int_equal(resv_exec_restart_count(&exec, RESV_EXEC_RESTART_NONE), 1);
+	drm_exec_fini(&exec);
+	et_event_destroy(&h.held);
+	et_event_destroy(&h.release);
+	assert_nothing_locked(&set);
+	et_bos_fini(&set);
+}
