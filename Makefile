@@ -28,7 +28,7 @@ endef
 
 demo: deps
 	$(call configure,$(RELEASE_DIR),Release,)
-	$(RELEASE_DIR)/examples/ww_demo
+	$(RELEASE_DIR)/sim/resv-sim $(RESV_SIM_ARGS)
 
 test: deps
 	$(call configure,$(DEBUG_DIR),Debug,)
