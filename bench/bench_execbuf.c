@@ -13,7 +13,7 @@
  *                 the same address space, no lookup and no locking at all
  *
  * The batch is END only, softpinned; the other BOs are softpinned, read
- * and need VRAM, where they all fit. A client keeps at most INFLIGHT jobs
+ * and need VRAM, where they all fit. A client keeps at most SD_INFLIGHT jobs
  * queued (it waits for the oldest), so submissions/s is what the whole
  * path sustains, engine included. ns_per_extra_bo = (t(bos) - t(1)) /
  * (bos - 1), t = ns per submission. The SUMMARY lines have the keys of
@@ -41,12 +41,12 @@
 #include <sim/sched.h>
 
 #include "harness.h"
+#include "submit_driver.h"
 
 #define PAGE SIM_PAGE_SIZE
 #define BATCH_VA 0x100000ull
 #define DATA_VA 0x10000000ull
 #define BATCH_LEN 4u	/* END: the exact length, as Mesa passes it */
-#define INFLIGHT 256u
 #define MAX_CLIENTS 4u
 #define RUNS 5
 
@@ -145,8 +145,9 @@ static void client_fini(struct client *c)
 	free(c->objs);
 }
 
-static int submit(struct client *c, struct dma_fence **fence)
+static int submit(void *client, struct dma_fence **fence)
 {
+	struct client *c = client;
 	struct sim_job *job;
 	int ret;
 
@@ -159,57 +160,6 @@ static int submit(struct client *c, struct dma_fence **fence)
 	return ret;
 }
 
-static int retire(struct dma_fence *fence)
-{
-	long left = dma_fence_wait_timeout(fence, false, 10ll * 1000 * 1000 * 1000);
-	int status = dma_fence_get_status(fence);
-
-	dma_fence_put(fence);
-	if (left <= 0 || status != 1) {
-		FAIL("a no-op job ended with %d (wait %ld)", status, left);
-		return -1;
-	}
-	return 0;
-}
-
-/* CPU time of the calling thread: what a submission costs the submitter,
- * whatever else the (shared) machine runs. */
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Submit until told to stop, at most INFLIGHT queued. */
-static void client_worker(struct bench_worker *w)
-{
-	struct client *c = &((struct client *)w->arg)[w->tid];
-	struct dma_fence *ring[INFLIGHT] = { 0 };
-	uint64_t n = 0, cpu0 = thread_cpu_ns();
-
-	while (!bench_worker_should_stop(w)) {
-		struct dma_fence **slot = &ring[n % INFLIGHT];
-		int ret;
-
-		if (*slot && retire(*slot))
-			break;
-		*slot = NULL;
-		ret = submit(c, slot);
-		if (ret) {
-			FAIL("submission failed: %d", ret);
-			break;
-		}
-		n++;
-	}
-	w->aux[0] = thread_cpu_ns() - cpu0;
-	for (unsigned int i = 0; i < INFLIGHT; i++)
-		if (ring[i])
-			retire(ring[i]);
-	w->ops = n;
-}
-
 /* One scenario: submissions per second, all clients together. */
 static double run_scenario(enum path path, unsigned int clients, unsigned int nbos,
 			   unsigned int ms)
@@ -218,9 +168,11 @@ static double run_scenario(enum path path, unsigned int clients, unsigned int nb
 		.vram_size = (uint64_t)(clients * nbos + 64) * PAGE,
 		.num_engines = clients,
 	};
-	struct bench_worker workers[MAX_CLIENTS];
-	struct bench_threads_result res;
 	struct client cl[MAX_CLIENTS];
+	struct sd_run run = {
+		.clients = cl, .client_size = sizeof(cl[0]), .nclients = clients,
+		.submit = submit, .ms = ms, .salt = path,
+	};
 	struct sim_execbuf_stats st;
 	struct sim_device *dev;
 	double rate = 0;
@@ -239,14 +191,7 @@ static double run_scenario(enum path path, unsigned int clients, unsigned int nb
 			goto out;
 		}
 	}
-	/* Warm-up: allocator, fence lists, engine threads. */
-	if (bench_run_threads(clients, ms / 5 + 1, client_worker, cl, path, workers, &res) ||
-	    bench_run_threads(clients, ms, client_worker, cl, path + 100, workers, &res))
-		FAIL("threads");
-	else
-		rate = (double)res.total_ops / res.seconds;
-	for (unsigned int i = 0; i < clients && rate > 0; i++)
-		g_cpu_ns += (double)workers[i].aux[0] / (double)(res.total_ops ? res.total_ops : 1);
+	rate = sd_run_clients(&run, &g_cpu_ns);
 	/* "Nothing to evict": a scenario that moved anything is mislabelled. */
 	sim_execbuf_device_stats(dev, &st);
 	if (st.evictions || st.rebinds || st.failures)
@@ -263,19 +208,7 @@ out:
 static void report(enum path path, unsigned int clients, unsigned int bos, double rate,
 		   double ns_one)
 {
-	struct bench_summary s;
-	double ns = rate > 0 ? 1e9 / rate : 0;
-
-	bench_summary_begin(&s, "execbuf");
-	bench_summary_str(&s, "path", path_names[path]);
-	bench_summary_str(&s, "lists", "none");
-	bench_summary_u64(&s, "clients", clients);
-	bench_summary_u64(&s, "bos", bos);
-	bench_summary_double(&s, "submits_per_s", rate, 0);
-	bench_summary_double(&s, "ns_per_submit", ns, 1);
-	bench_summary_double(&s, "ns_per_extra_bo", bos > 1 ? (ns - ns_one) / (bos - 1) : 0, 2);
-	if (bench_summary_end(&s))
-		g_failures++;
+	sd_report(path_names[path], "none", clients, bos, rate, ns_one);
 	/* Not a SUMMARY key (the format is shared with bench_vm_bind): the
 	 * submitters' CPU time per submission, robust on a busy machine. */
 	printf("detail bench=execbuf path=%s clients=%u bos=%u submitter_cpu_ns_per_submit=%.0f\n",
@@ -290,7 +223,6 @@ static double measure(enum path path, unsigned int clients, unsigned int nbos, u
 	double rates[RUNS], cpu[RUNS];
 
 	for (unsigned int r = 0; r < runs; r++) {
-		g_cpu_ns = 0;
 		rates[r] = run_scenario(path, clients, nbos, ms);
 		cpu[r] = g_cpu_ns;
 	}
@@ -344,5 +276,5 @@ int main(int argc, char **argv)
 	}
 	bench_watchdog_arm(0);
 	bench_idle_thread_stop();
-	return g_failures ? 1 : 0;
+	return g_failures || sd_failures ? 1 : 0;
 }

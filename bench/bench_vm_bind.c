@@ -12,7 +12,7 @@
  *                      batch in the same address space, no locking at all
  *
  * The batch is END only; every BO is resident, nothing is evicted. A
- * client keeps at most INFLIGHT jobs queued (it waits for the oldest), so
+ * client keeps at most SD_INFLIGHT jobs queued (it waits for the oldest), so
  * submissions/s is what the whole path sustains, engine included.
  * ns_per_extra_bo = (t(bos) - t(1)) / (bos - 1), t = ns per submission.
  * Both list modes are measured (lists=spinlock|resv). Each figure is the
@@ -38,11 +38,11 @@
 #include <sim/vm.h>
 
 #include "harness.h"
+#include "submit_driver.h"
 
 #define PAGE SIM_PAGE_SIZE
 #define BATCH_VA 0x100000ull
 #define DATA_VA 0x10000000ull
-#define INFLIGHT 256u
 #define MAX_CLIENTS 4u
 
 enum path { PATH_RAW, PATH_EXTERNAL, PATH_LOCAL };
@@ -140,8 +140,9 @@ static void client_fini(struct client *c)
 	sim_context_put(c->ctx);
 }
 
-static int submit(struct client *c, struct dma_fence **fence)
+static int submit(void *client, struct dma_fence **fence)
 {
+	struct client *c = client;
 	struct sim_vm_exec args = {
 		.engine = c->engine, .ctx = c->ctx, .batch_va = BATCH_VA, .batch_len = PAGE,
 	};
@@ -156,46 +157,6 @@ static int submit(struct client *c, struct dma_fence **fence)
 	return ret;
 }
 
-static int retire(struct dma_fence *fence)
-{
-	long left = dma_fence_wait_timeout(fence, false, 10ll * 1000 * 1000 * 1000);
-	int status = dma_fence_get_status(fence);
-
-	dma_fence_put(fence);
-	if (left <= 0 || status != 1) {
-		FAIL("a no-op job ended with %d (wait %ld)", status, left);
-		return -1;
-	}
-	return 0;
-}
-
-/* Submit until told to stop, at most INFLIGHT queued. */
-static void client_worker(struct bench_worker *w)
-{
-	struct client *c = &((struct client *)w->arg)[w->tid];
-	struct dma_fence *ring[INFLIGHT] = { 0 };
-	uint64_t n = 0;
-
-	while (!bench_worker_should_stop(w)) {
-		struct dma_fence **slot = &ring[n % INFLIGHT];
-		int ret;
-
-		if (*slot && retire(*slot))
-			break;
-		*slot = NULL;
-		ret = submit(c, slot);
-		if (ret) {
-			FAIL("submission failed: %d", ret);
-			break;
-		}
-		n++;
-	}
-	for (unsigned int i = 0; i < INFLIGHT; i++)
-		if (ring[i])
-			retire(ring[i]);
-	w->ops = n;
-}
-
 /* One scenario: submissions per second, all clients together. */
 static double run_scenario(enum path path, unsigned int clients, unsigned int nbos,
 			   uint32_t vm_flags, unsigned int ms)
@@ -204,11 +165,13 @@ static double run_scenario(enum path path, unsigned int clients, unsigned int nb
 		.vram_size = (uint64_t)(clients * nbos + 64) * PAGE,
 		.num_engines = clients,
 	};
-	struct bench_worker workers[MAX_CLIENTS];
-	struct bench_threads_result res;
 	struct client cl[MAX_CLIENTS];
+	struct sd_run run = {
+		.clients = cl, .client_size = sizeof(cl[0]), .nclients = clients,
+		.submit = submit, .ms = ms, .salt = path,
+	};
 	struct sim_device *dev;
-	double rate = 0;
+	double rate = 0, cpu_ns;
 	int ret;
 
 	bench_set_phase(path_names[path]);
@@ -224,12 +187,7 @@ static double run_scenario(enum path path, unsigned int clients, unsigned int nb
 			goto out;
 		}
 	}
-	/* Warm-up: allocator, fence lists, engine threads. */
-	if (bench_run_threads(clients, ms / 5 + 1, client_worker, cl, path, workers, &res) ||
-	    bench_run_threads(clients, ms, client_worker, cl, path + 100, workers, &res))
-		FAIL("threads");
-	else
-		rate = (double)res.total_ops / res.seconds;
+	rate = sd_run_clients(&run, &cpu_ns);
 out:
 	for (unsigned int i = 0; i < clients; i++)
 		if (cl[i].vm)
@@ -241,19 +199,7 @@ out:
 static void report(enum path path, const char *lists, unsigned int clients, unsigned int bos,
 		   double rate, double ns_one)
 {
-	struct bench_summary s;
-	double ns = rate > 0 ? 1e9 / rate : 0;
-
-	bench_summary_begin(&s, "execbuf");
-	bench_summary_str(&s, "path", path_names[path]);
-	bench_summary_str(&s, "lists", lists);
-	bench_summary_u64(&s, "clients", clients);
-	bench_summary_u64(&s, "bos", bos);
-	bench_summary_double(&s, "submits_per_s", rate, 0);
-	bench_summary_double(&s, "ns_per_submit", ns, 1);
-	bench_summary_double(&s, "ns_per_extra_bo", bos > 1 ? (ns - ns_one) / (bos - 1) : 0, 2);
-	if (bench_summary_end(&s))
-		g_failures++;
+	sd_report(path_names[path], lists, clients, bos, rate, ns_one);
 }
 
 #define RUNS 5
@@ -318,5 +264,5 @@ int main(int argc, char **argv)
 	}
 	bench_watchdog_arm(0);
 	bench_idle_thread_stop();
-	return g_failures ? 1 : 0;
+	return g_failures || sd_failures ? 1 : 0;
 }
