@@ -441,6 +441,53 @@ static void test_itree_sorted_inserts_stay_balanced(void **state)
 }
 
 /* The validator catches each kind of corruption it names (and only it). */
+/* Nested and touching intervals: the cases an unaugmented search misses. */
+static void test_itree_overlap_walk_is_ordered_and_complete(void **state)
+{
+	static node_t n[8];
+	static const unsigned long iv[8][2] = {
+		{ 0, 1000 }, { 10, 20 }, { 20, 30 }, { 31, 40 },
+		{ 500, 500 }, { 999, 2000 }, { 2001, 2001 }, { 100, 100 },
+	};
+	struct resv_itree_root root = { NULL };
+	node_t *p;
+	unsigned long got[8];
+	int k;
+
+	for (int i = 0; i < 8; i++) {
+		n[i].start = iv[i][0];
+		n[i].last = iv[i][1];
+		resv__itree_insert(&n[i], &root);
+	}
+	assert_int_equal(resv__itree_validate(&root), 8);
+
+	/* [20, 31]: {0,1000} {10,20} {20,30} {31,40}, by start. */
+	k = 0;
+	for (p = resv__itree_iter_first(&root, 20, 31); p; p = resv__itree_iter_next(p, 20, 31))
+		got[k++] = p->start;
+	assert_int_equal(k, 4);
+	assert_int_equal(got[0], 0);
+	assert_int_equal(got[1], 10);
+	assert_int_equal(got[2], 20);
+	assert_int_equal(got[3], 31);
+
+	/* [1001, 2000]: only {999,2000}; the long {0,1000} ends just before. */
+	p = resv__itree_iter_first(&root, 1001, 2000);
+	assert_ptr_equal(p, &n[5]);
+	assert_null(resv__itree_iter_next(p, 1001, 2000));
+
+	/* Points: 2002 nothing, 2001 one, 41 only the covering {0,1000}. */
+	assert_null(resv__itree_iter_first(&root, 2002, 5000));
+	assert_ptr_equal(resv__itree_iter_first(&root, 2001, 2001), &n[6]);
+	p = resv__itree_iter_first(&root, 41, 99);
+	assert_ptr_equal(p, &n[0]);
+	assert_null(resv__itree_iter_next(p, 41, 99));
+
+	resv__itree_remove(&n[0], &root);
+	assert_null(resv__itree_iter_first(&root, 41, 99));
+	assert_int_equal(resv__itree_validate(&root), 7);
+}
+
 static void test_itree_validate_catches_corruption(void **state)
 {
 	static node_t n[32], a, b, c;
@@ -500,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_itree_empty_tree),
 		cmocka_unit_test(test_itree_equal_starts_in_insertion_order),
 		cmocka_unit_test(test_itree_sorted_inserts_stay_balanced),
+		cmocka_unit_test(test_itree_overlap_walk_is_ordered_and_complete),
 		cmocka_unit_test(test_itree_validate_catches_corruption),
 		cmocka_unit_test(test_itree_random_overlapping_vs_model),
 		cmocka_unit_test(test_itree_random_disjoint_vs_model),

@@ -11,8 +11,6 @@
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_itree_matches_brute_force),
-		T(test_itree_overlap_walk_is_ordered_and_complete),
 		T(test_mmu_interval_seq_starts_even_insert_gets_odd),
 		T(test_mmu_interval_insert_bad_ranges),
 		T(test_mmu_interval_read_retry_iff_set_seq),

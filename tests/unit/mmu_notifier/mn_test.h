@@ -130,9 +130,6 @@ void mnt_thread_join(struct mnt_thread *t);
 
 /* ---- tests, by file --------------------------------------------------------------- */
 
-/* itree.c */
-void test_itree_matches_brute_force(void **state);
-void test_itree_overlap_walk_is_ordered_and_complete(void **state);
 
 /* seq.c */
 void test_mmu_interval_seq_starts_even_insert_gets_odd(void **state);
