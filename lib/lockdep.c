@@ -393,7 +393,7 @@ void resv__lockdep_reset(void)
 	ld_graph_reset();
 }
 
-unsigned int resv__lockdep_held_entries(void)
+unsigned int resv_lockdep_held_count(void)
 {
 	struct ld_thread *t = ld_thread_peek();
 
@@ -461,7 +461,7 @@ void resv__lockdep_reset(void)
 {
 }
 
-unsigned int resv__lockdep_held_entries(void)
+unsigned int resv_lockdep_held_count(void)
 {
 	return 0;
 }

@@ -265,6 +265,19 @@ RESV_EXPORT void resv_lockdep_reclaim_end(void);
  */
 RESV_EXPORT void resv_lockdep_print_held_locks(void);
 
+/**
+ * resv_lockdep_held_count() - how many lock entries the calling thread holds
+ *
+ * For harnesses that check "nothing left locked" after every call (the
+ * ioctl fuzzer, a test's teardown). A ww context's locks of one class are
+ * one entry, as resv_lockdep_print_held_locks() shows them.
+ *
+ * Context: any.
+ * Return: the number of entries on the calling thread's held-lock stack;
+ * 0 where the validator is compiled out.
+ */
+RESV_EXPORT unsigned int resv_lockdep_held_count(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,12 +48,11 @@ RESV_INTERNAL int resv__ww_mutex_trylock_at(struct ww_mutex *lock, struct ww_acq
 					    void *ip);
 
 /*
- * Tests only (no-ops where the validator is compiled out): forget every
+ * Tests only (a no-op where the validator is compiled out): forget every
  * class, dependency and "reported once" record, while no thread holds a
- * lock; count the entries on the calling thread's held-lock stack.
+ * lock.
  */
 RESV_INTERNAL void resv__lockdep_reset(void);
-RESV_INTERNAL unsigned int resv__lockdep_held_entries(void);
 
 #ifdef RESV_LOCKDEP
 

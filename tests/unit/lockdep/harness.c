@@ -145,7 +145,7 @@ int ldt_setup(void **state)
 
 int ldt_teardown(void **state)
 {
-	unsigned int n = ldt_reports(), held = resv__lockdep_held_entries();
+	unsigned int n = ldt_reports(), held = resv_lockdep_held_count();
 
 	(void)state;
 	resv_lockdep_set_enabled(true);

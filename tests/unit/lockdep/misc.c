@@ -148,7 +148,7 @@ void test_lockdep_map_assert_and_release_not_held(void **state)
 
 	resv_lockdep_release(&a);
 	ldt_expect_one(RESV_REPORT_UNLOCK_NOT_HELD, "obj->lock", NULL);
-	assert_int_equal(resv__lockdep_held_entries(), 0);
+	assert_int_equal(resv_lockdep_held_count(), 0);
 }
 
 void test_lockdep_map_recursive_and_nested(void **state)
@@ -245,14 +245,14 @@ void test_lockdep_disabled_reports_nothing(void **state)
 	resv_free(p, 8);
 	dma_fence_end_signalling(cookie);
 	assert_int_equal(ldt_reports(), 0);
-	assert_int_equal(resv__lockdep_held_entries(), 0);
+	assert_int_equal(resv_lockdep_held_count(), 0);
 
 	/* Locks recorded before switching off are still released correctly. */
 	resv_lockdep_set_enabled(true);
 	resv_lockdep_acquire(&a, 0);
 	resv_lockdep_set_enabled(false);
 	resv_lockdep_release(&a);
-	assert_int_equal(resv__lockdep_held_entries(), 0);
+	assert_int_equal(resv_lockdep_held_count(), 0);
 	resv_lockdep_set_enabled(true);
 	/* And nothing was learned while off: b -> a was never recorded. */
 	resv_lockdep_acquire(&a, 0);

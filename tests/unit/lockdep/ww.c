@@ -301,7 +301,7 @@ retry:
 		for (i = 0; i < NR_OBJS; i++)
 			ww_mutex_unlock(&locks[i]);
 		ww_acquire_fini(&ctx);
-		assert_int_equal(resv__lockdep_held_entries(), 0);
+		assert_int_equal(resv_lockdep_held_count(), 0);
 	}
 	resv_ww_class_get_stats(&ld_inject_class, &stats);
 	assert_true(stats.injected > 0);
@@ -327,14 +327,14 @@ void test_lockdep_ww_10000_resvs_one_entry(void **state)
 	for (int i = 0; i < N; i++)
 		assert_int_equal(dma_resv_lock(&objs[i], &ctx), 0);
 	/* The context and one group of N locks: no scan grows with N. */
-	assert_int_equal(resv__lockdep_held_entries(), 2);
+	assert_int_equal(resv_lockdep_held_count(), 2);
 	for (int i = 0; i < N; i++)
 		dma_resv_assert_held(&objs[i]);
 	for (int i = N; i-- > 0;)
 		dma_resv_unlock(&objs[i]);
-	assert_int_equal(resv__lockdep_held_entries(), 1);
+	assert_int_equal(resv_lockdep_held_count(), 1);
 	ww_acquire_fini(&ctx);
-	assert_int_equal(resv__lockdep_held_entries(), 0);
+	assert_int_equal(resv_lockdep_held_count(), 0);
 	printf("%d resvs locked and unlocked in %lld ms\n", N, (long long)(ldt_now_ms() - start));
 	/* Loose: a quadratic validator would take minutes here. */
 	assert_true(ldt_now_ms() - start < 10000);
@@ -386,17 +386,17 @@ void test_lockdep_ww_out_of_order_unlock(void **state)
 	assert_int_equal(dma_resv_lock(&a, &ctx), 0);
 	assert_int_equal(dma_resv_lock(&b, &ctx), 0);
 	resv_spin_lock(&s);
-	assert_int_equal(resv__lockdep_held_entries(), 3);
+	assert_int_equal(resv_lockdep_held_count(), 3);
 	/* A lock of the group below the spinlock: the group shrinks. */
 	dma_resv_unlock(&a);
-	assert_int_equal(resv__lockdep_held_entries(), 3);
+	assert_int_equal(resv_lockdep_held_count(), 3);
 	dma_resv_unlock(&b);
-	assert_int_equal(resv__lockdep_held_entries(), 2);
+	assert_int_equal(resv_lockdep_held_count(), 2);
 	resv_spin_unlock(&s);
 	assert_int_equal(dma_resv_lock(&c, &ctx), 0);
 	dma_resv_unlock(&c);
 	ww_acquire_fini(&ctx);
-	assert_int_equal(resv__lockdep_held_entries(), 0);
+	assert_int_equal(resv_lockdep_held_count(), 0);
 
 	/* Annotated locks released bottom first. */
 	for (int i = 0; i < 3; i++) {
@@ -406,7 +406,7 @@ void test_lockdep_ww_out_of_order_unlock(void **state)
 	resv_lockdep_release(&m[0]);
 	resv_lockdep_release(&m[2]);
 	resv_lockdep_release(&m[1]);
-	assert_int_equal(resv__lockdep_held_entries(), 0);
+	assert_int_equal(resv_lockdep_held_count(), 0);
 	dma_resv_fini(&a);
 	dma_resv_fini(&b);
 	dma_resv_fini(&c);
