@@ -47,18 +47,8 @@
 
 DEFINE_WD_CLASS(reservation_ww_class);
 
-#define DMA_RESV_LIST_MASK 0x3UL
 /* Lists never grow beyond this many entries (keeps sizes in 32 bits). */
 #define DMA_RESV_LIST_LIMIT (1U << 28)
-
-struct dma_resv_list {
-	struct resv_rcu_head rcu;
-	uint64_t generation;	/* written before publication */
-	uint32_t num_fences;	/* atomic: readers load with acquire */
-	uint32_t max_fences;	/* writer only */
-	uint32_t capacity;	/* writer only: entries allocated */
-	uintptr_t table[];	/* atomic: fence | usage */
-};
 
 _Static_assert(_Alignof(struct dma_fence) > DMA_RESV_LIST_MASK,
 	       "fence pointers need two free low bits for the usage");
@@ -332,6 +322,27 @@ static struct dma_resv_list *add_fence_no_slot(struct dma_resv *obj, struct dma_
 	return obj->fences;
 }
 
+/*
+ * dma_fence_is_later_or_same() for two fences of one context, without its
+ * calls: add_fence asks it of nearly every submission.
+ */
+static inline bool same_context_later_or_same(struct dma_fence *f1, struct dma_fence *f2)
+{
+	if (f1 == f2)
+		return true;
+	if (resv_load_relaxed(&f1->flags) & (1UL << DMA_FENCE_FLAG_SEQNO64_BIT))
+		return f1->seqno > f2->seqno;
+	/* 32-bit timelines wrap, as __dma_fence_is_later() says. */
+	return (int32_t)((uint32_t)f1->seqno - (uint32_t)f2->seqno) > 0;
+}
+
+/* dma_fence_is_signaled(), answered from the flag when it is set already. */
+static inline bool fence_signaled(struct dma_fence *fence)
+{
+	return (resv_load_acquire(&fence->flags) & (1UL << DMA_FENCE_FLAG_SIGNALED_BIT)) ||
+	       dma_fence_is_signaled(fence);
+}
+
 void dma_resv_add_fence(struct dma_resv *obj, struct dma_fence *fence,
 			enum dma_resv_usage usage)
 {
@@ -341,7 +352,8 @@ void dma_resv_add_fence(struct dma_resv *obj, struct dma_fence *fence,
 	unsigned int i, count;
 
 	dma_resv_assert_held(obj);
-	dma_fence_get(fence);
+	/* dma_fence_get() inline: the caller's reference keeps it alive. */
+	__atomic_add_fetch(&fence->refcount.refcount, 1, __ATOMIC_RELAXED);
 
 	/* Add the members of a container one by one instead. */
 	if (RESV_DEBUG_ON(dma_fence_is_container(fence)))
@@ -355,8 +367,8 @@ void dma_resv_add_fence(struct dma_resv *obj, struct dma_fence *fence,
 	for (i = 0; i < count; i++) {
 		list_entry(list, i, &old, &old_usage);
 		if ((old->context == fence->context && old_usage >= usage &&
-		     dma_fence_is_later_or_same(fence, old)) ||
-		    dma_fence_is_signaled(old)) {
+		     same_context_later_or_same(fence, old)) ||
+		    fence_signaled(old)) {
 			list_set(list, i, fence, usage);
 			dma_fence_put(old);
 			return;
@@ -482,31 +494,47 @@ void dma_resv_iter_end(struct dma_resv_iter *cursor)
 
 /* ---- locked iterator ------------------------------------------------------------ */
 
+/*
+ * The next entry of a wanted usage, from cursor->index. The lock keeps the
+ * list and its count stable (only we could change them), so both are read
+ * once and the entries without ordering: every submission walks its
+ * objects' lists, mostly to find nothing.
+ */
+static inline struct dma_fence *iter_next_locked(struct dma_resv_iter *cursor)
+{
+	const struct dma_resv_list *list = cursor->fences;
+	unsigned int i = cursor->index, n = list ? list->num_fences : 0;
+
+	for (; i < n; i++) {
+		uintptr_t v = resv_load_relaxed(&list->table[i]);
+
+		if ((enum dma_resv_usage)(v & DMA_RESV_LIST_MASK) <= cursor->usage) {
+			cursor->index = i + 1;
+			cursor->fence_usage = (enum dma_resv_usage)(v & DMA_RESV_LIST_MASK);
+			return (struct dma_fence *)(v & ~DMA_RESV_LIST_MASK);
+		}
+	}
+	cursor->index = i;
+	return NULL;
+}
+
 struct dma_fence *dma_resv_iter_next(struct dma_resv_iter *cursor)
 {
-	struct dma_fence *fence;
-
 	dma_resv_assert_held(cursor->obj);
 	cursor->is_restarted = false;
-	do {
-		if (!cursor->fences || cursor->index >= cursor->fences->num_fences)
-			return NULL;
-		list_entry(cursor->fences, cursor->index++, &fence, &cursor->fence_usage);
-	} while (cursor->fence_usage > cursor->usage);
-	return fence;
+	return iter_next_locked(cursor);
 }
 
 struct dma_fence *dma_resv_iter_first(struct dma_resv_iter *cursor)
 {
-	struct dma_fence *fence;
+	struct dma_resv_list *list = cursor->obj->fences;
 
 	dma_resv_assert_held(cursor->obj);
 	cursor->index = 0;
-	cursor->fences = cursor->obj->fences;
-	cursor->generation = cursor->fences ? cursor->fences->generation : 0;
-	fence = dma_resv_iter_next(cursor);
+	cursor->fences = list;
+	cursor->generation = list ? list->generation : 0;
 	cursor->is_restarted = true;
-	return fence;
+	return iter_next_locked(cursor);
 }
 
 /* ---- readers ------------------------------------------------------------------------ */

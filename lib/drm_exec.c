@@ -14,6 +14,8 @@
 
 #include "internal/alloc.h"
 #include "internal/compiler.h"
+#include "internal/dma-resv.h"
+#include "internal/report.h"
 
 /* @contended before the first loop entry: "the acquire context is not started". */
 #define DRM_EXEC_DUMMY ((struct drm_gem_object *)~(uintptr_t)0)
@@ -28,6 +30,31 @@ static size_t table_bytes(unsigned int nr)
 static bool table_is_inline(const struct drm_exec *exec)
 {
 	return exec->objects == exec->inline_objects;
+}
+
+/*
+ * Do the table entries hold references? Not with RESV_EXEC_CALLER_HOLDS_REFS,
+ * except in debug builds, which take them to check the caller's promise.
+ */
+static inline bool table_takes_refs(const struct drm_exec *exec)
+{
+	return RESV_DEBUG_BUILD || !(exec->flags & RESV_EXEC_CALLER_HOLDS_REFS);
+}
+
+/* Drop a table entry's reference (after unlocking the object). */
+static inline void table_put(struct drm_exec *exec, struct drm_gem_object *obj)
+{
+	if (!table_takes_refs(exec))
+		return;
+	/* Ours the last one: the caller broke its promise; release builds
+	 * would have used the object after it was freed. */
+	if (RESV_DEBUG_ON((exec->flags & RESV_EXEC_CALLER_HOLDS_REFS) &&
+			  drm_gem_object_refcount(obj) <= 1))
+		resv__report(RESV_REPORT_EXEC_MISUSE, obj->resv, &exec->ticket,
+			     "drm_exec: object %p locked with RESV_EXEC_CALLER_HOLDS_REFS "
+			     "lost the caller's reference before drm_exec unlocked it",
+			     (void *)obj);
+	drm_gem_object_put(obj);
 }
 
 void drm_exec_init(struct drm_exec *exec, uint32_t flags, unsigned int nr)
@@ -69,7 +96,7 @@ static void drm_exec_unlock_all(struct drm_exec *exec)
 
 	drm_exec_for_each_locked_object_reverse(exec, index, obj) {
 		dma_resv_unlock(obj->resv);
-		drm_gem_object_put(obj);
+		table_put(exec, obj);
 	}
 	exec->num_objects = 0;
 
@@ -199,8 +226,8 @@ static int drm_exec_grow(struct drm_exec *exec)
 	return 0;
 }
 
-/* Track a freshly locked object, with a reference. */
-static int drm_exec_obj_locked(struct drm_exec *exec, struct drm_gem_object *obj)
+/* Track a freshly locked object, with a reference unless the caller holds one. */
+static inline int drm_exec_obj_locked(struct drm_exec *exec, struct drm_gem_object *obj)
 {
 	if (unlikely(exec->num_objects == exec->max_objects)) {
 		int ret = drm_exec_grow(exec);
@@ -208,7 +235,8 @@ static int drm_exec_obj_locked(struct drm_exec *exec, struct drm_gem_object *obj
 		if (ret)
 			return ret;
 	}
-	drm_gem_object_get(obj);
+	if (table_takes_refs(exec))
+		drm_gem_object_get(obj);
 	exec->objects[exec->num_objects++] = obj;
 	return 0;
 }
@@ -255,7 +283,10 @@ static void request_restart(struct drm_exec *exec, enum resv_exec_restart_reason
 		exec->restart = reason;
 }
 
-int drm_exec_lock_obj(struct drm_exec *exec, struct drm_gem_object *obj)
+/* drm_exec_lock_obj(), inlined into drm_exec_prepare_obj() as well: the
+ * per-object path of a submission is a handful of calls shorter. */
+static inline __attribute__((always_inline)) int
+lock_obj(struct drm_exec *exec, struct drm_gem_object *obj)
 {
 	uint64_t injected;
 	int ret;
@@ -306,6 +337,11 @@ err_unlock:
 	return ret;
 }
 
+int drm_exec_lock_obj(struct drm_exec *exec, struct drm_gem_object *obj)
+{
+	return lock_obj(exec, obj);
+}
+
 void drm_exec_unlock_obj(struct drm_exec *exec, struct drm_gem_object *obj)
 {
 	unsigned int i;
@@ -316,7 +352,7 @@ void drm_exec_unlock_obj(struct drm_exec *exec, struct drm_gem_object *obj)
 			memmove(&exec->objects[i], &exec->objects[i + 1],
 				table_bytes(exec->num_objects - i - 1));
 			exec->num_objects--;
-			drm_gem_object_put(obj);
+			table_put(exec, obj);
 			return;
 		}
 	}
@@ -327,10 +363,13 @@ int drm_exec_prepare_obj(struct drm_exec *exec, struct drm_gem_object *obj,
 {
 	int ret;
 
-	ret = drm_exec_lock_obj(exec, obj);
-	if (ret)
+	ret = lock_obj(exec, obj);
+	if (unlikely(ret))
 		return ret;
 
+	/* The steady state: the list has room already (release builds). */
+	if (likely(resv__dma_resv_reserve_fast(obj->resv, num_fences)))
+		return 0;
 	ret = dma_resv_reserve_fences(obj->resv, num_fences);
 	if (ret) {
 		drm_exec_unlock_obj(exec, obj);

@@ -55,6 +55,7 @@ const char *resv_report_kind_name(enum resv_report_kind kind)
 	case RESV_REPORT_LOCKDEP_HELD_AT_EXIT:	return "lockdep_held_at_exit";
 	case RESV_REPORT_LOCKDEP_NOT_HELD:	return "lockdep_not_held";
 	case RESV_REPORT_MMU_NOTIFIER_MISUSE:	return "mmu_notifier_misuse";
+	case RESV_REPORT_EXEC_MISUSE:		return "exec_misuse";
 	}
 	return "unknown";
 }

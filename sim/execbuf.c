@@ -189,13 +189,26 @@ static int eb_userptr_check(struct eb *eb)
 
 /* ---- step 3: lock everything ------------------------------------------------------ */
 
+/*
+ * sim_job_add_resv_dependencies() without its checks, which cannot fail
+ * here (our job, not armed yet; the object locked): one call less per
+ * object, and the walk usually finds nothing (readers skip readers).
+ */
 static int eb_add_obj_dependencies(struct sim_job *job, struct eb_obj *o)
 {
 	/* Explicitly synchronised objects still wait for their moves. */
 	enum dma_resv_usage usage = (o->flags & SIM_EXEC_OBJECT_ASYNC) ?
 		DMA_RESV_USAGE_KERNEL : dma_resv_usage_rw(eb_obj_write(o));
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
 
-	return sim_job_add_resv_dependencies(job, o->bo->base.resv, usage);
+	dma_resv_for_each_fence(&cursor, o->bo->base.resv, usage, fence) {
+		int ret = sim_job_add_dependency(job, fence);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /*
@@ -334,7 +347,16 @@ static int eb_submit(struct eb *eb, struct dma_fence **fence_out)
 	if (ret)
 		goto err_job;
 
-	drm_exec_init(&eb->exec, DRM_EXEC_INTERRUPTIBLE_WAIT, eb->count);
+	/*
+	 * No drm_exec references: every object we lock stays referenced
+	 * until sim__file_exec_end(). Those of our handles by the table (a
+	 * close waits for our exec_lock read hold before dropping them), the
+	 * BOs eb_clear_range() finds bound in the file's page table by their
+	 * records likewise; the eviction victim is the contended object,
+	 * which drm_exec references anyway.
+	 */
+	drm_exec_init(&eb->exec, DRM_EXEC_INTERRUPTIBLE_WAIT | RESV_EXEC_CALLER_HOLDS_REFS,
+		      eb->count);
 	sim_trace_exec_begin();		/* resv-sim's trace: the locked section */
 	ret = eb_lock_and_bind(eb, job, &ready);
 	if (ret)

@@ -100,6 +100,26 @@ extern "C" {
 #define DRM_EXEC_IGNORE_DUPLICATES (1u << 1)
 
 /**
+ * RESV_EXEC_CALLER_HOLDS_REFS - the caller keeps every object alive (libresv)
+ *
+ * The kernel's drm_exec takes a reference on each object it locks and drops
+ * it when it unlocks the object. With this flag it takes none: the caller
+ * promises that every object it passes to a lock or prepare call stays
+ * referenced until drm_exec_fini() or drm_exec_unlock_obj() unlocks it (an
+ * execbuf whose handle table references its objects for the whole call, for
+ * example). That saves two atomic read-modify-writes on a shared cache line
+ * per object. The contended object keeps its reference either way: it is
+ * the only one the exec may hold with no lock.
+ *
+ * Debug builds take the references anyway and check the promise: an object
+ * whose reference from drm_exec is the last one when it is unlocked is
+ * reported (%RESV_REPORT_EXEC_MISUSE) and then freed as it would have been
+ * without the flag. Release builds cannot check: breaking the promise is a
+ * use after free there.
+ */
+#define RESV_EXEC_CALLER_HOLDS_REFS (1u << 16)
+
+/**
  * RESV_EXEC_INLINE_OBJECTS - table entries inside &struct drm_exec itself
  *
  * A loop that locks at most this many objects allocates nothing.
@@ -158,6 +178,7 @@ struct resv_exec_exclusive {
  * @num_objects: number of objects locked (and tracked in @objects)
  * @max_objects: capacity of @objects
  * @objects: the locked objects, in locking order; each holds a reference
+ *	(none with %RESV_EXEC_CALLER_HOLDS_REFS in release builds)
  * @contended: the object that reported contention and must be slow-locked
  *	next (a reference is held), NULL, or a marker before the first loop
  *	entry
@@ -285,7 +306,8 @@ static inline bool drm_exec_is_contended(const struct drm_exec *exec)
 /**
  * drm_exec_init() - initialise a drm_exec
  * @exec: the drm_exec (on the caller's stack)
- * @flags: DRM_EXEC_INTERRUPTIBLE_WAIT and/or DRM_EXEC_IGNORE_DUPLICATES
+ * @flags: DRM_EXEC_INTERRUPTIBLE_WAIT, DRM_EXEC_IGNORE_DUPLICATES and/or
+ *	RESV_EXEC_CALLER_HOLDS_REFS
  * @nr: initial table size in objects; 0 (or up to RESV_EXEC_INLINE_OBJECTS)
  *	uses the table inside @exec
  *
@@ -336,7 +358,8 @@ RESV_EXPORT bool drm_exec_cleanup(struct drm_exec *exec);
  *
  * First slow-locks the object that reported contention in the last run, if
  * any (it then heads the table); then locks @obj, unless @obj is that very
- * object. On success @obj is appended to the table with a reference.
+ * object. On success @obj is appended to the table with a reference
+ * (none with %RESV_EXEC_CALLER_HOLDS_REFS in release builds).
  *
  * Context: the thread of @exec, inside the loop; may sleep and allocate.
  * Return: 0; -EDEADLK on contention (@obj is not locked; the loop must
@@ -358,8 +381,8 @@ RESV_EXPORT RESV_MUST_CHECK int drm_exec_lock_obj(struct drm_exec *exec,
  *
  * Searches the table from the end (so the most recently locked objects are
  * found fastest), unlocks @obj, removes it from the table keeping the order
- * of the others, and drops its reference. Does nothing if @obj is not in
- * the table.
+ * of the others, and drops its reference (if it took one). Does nothing if
+ * @obj is not in the table.
  *
  * Context: the thread of @exec. O(number of objects locked after @obj).
  */

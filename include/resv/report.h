@@ -90,6 +90,10 @@ extern "C" {
  *	insert_locked() without the mmap write lock, resv_mm_destroy() with
  *	notifiers inserted, resv_userptr_check() without the notifier lock;
  *	@lock is the notifier, the mm or the userptr
+ * @RESV_REPORT_EXEC_MISUSE: a drm_exec misuse: with
+ *	RESV_EXEC_CALLER_HOLDS_REFS, the caller's reference on an object was
+ *	gone before drm_exec unlocked it (debug builds); @lock is the object's
+ *	reservation lock, @ctx the exec's ticket
  */
 enum resv_report_kind {
 	RESV_REPORT_WW_FINI_HELD = 1,
@@ -114,6 +118,7 @@ enum resv_report_kind {
 	RESV_REPORT_LOCKDEP_HELD_AT_EXIT,
 	RESV_REPORT_LOCKDEP_NOT_HELD,
 	RESV_REPORT_MMU_NOTIFIER_MISUSE,
+	RESV_REPORT_EXEC_MISUSE,
 };
 
 /**

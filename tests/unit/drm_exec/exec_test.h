@@ -174,4 +174,10 @@ void test_drm_exec_exclusive_readers_share(void **state);
 void test_drm_exec_exclusive_excludes(void **state);
 void test_drm_exec_exclusive_lockdep(void **state);
 
+/* caller_refs.c: RESV_EXEC_CALLER_HOLDS_REFS */
+void test_drm_exec_caller_refs(void **state);
+void test_drm_exec_caller_refs_contended(void **state);
+void test_drm_exec_caller_refs_alloc_fail(void **state);
+void test_drm_exec_caller_refs_misuse(void **state);
+
 #endif /* RESV_TESTS_EXEC_TEST_H */

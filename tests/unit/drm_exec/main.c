@@ -50,6 +50,11 @@ int main(void)
 		T(test_drm_exec_exclusive_readers_share),
 		T(test_drm_exec_exclusive_excludes),
 		T(test_drm_exec_exclusive_lockdep),
+		/* caller_refs.c */
+		T(test_drm_exec_caller_refs),
+		T(test_drm_exec_caller_refs_contended),
+		T(test_drm_exec_caller_refs_alloc_fail),
+		T(test_drm_exec_caller_refs_misuse),
 	};
 
 	return cmocka_run_group_tests_name("drm_exec", tests, et_group_setup, NULL);
