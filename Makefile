@@ -13,7 +13,7 @@ RELEASE_DIR := build/release
 ASAN_DIR    := build/asan
 TSAN_DIR    := build/tsan
 
-.PHONY: all deps demo test bench asan tsan model apidoc clean
+.PHONY: all deps demo test bench asan tsan model apidoc clean fuzz
 
 all: test
 
@@ -55,6 +55,25 @@ tsan: deps
 model:
 	@scripts/install-deps.sh spin
 	scripts/check-model.sh
+
+# libFuzzer over the simulator's ioctls (fuzz/README.md): clang build with
+# ASan+UBSan, FUZZ_SECONDS of fuzzing from the committed corpus (copied: new
+# inputs go to build/fuzz/corpus, crashes to fuzz/crashes/). The shared ASan
+# runtime comes after libFuzzer's libstdc++: verify_asan_link_order=0.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := build/fuzz
+fuzz:
+	@scripts/install-deps.sh clang libclang-rt-dev
+	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRESV_DEBUG=ON \
+		-DRESV_LOCKDEP=ON -DRESV_SANITIZE=address -DRESV_FUZZ=ON -DRESV_BUILD_BENCH=OFF \
+		-DRESV_BUILD_EXAMPLES=OFF -DRESV_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_ioctl
+	mkdir -p $(FUZZ_DIR)/corpus fuzz/crashes
+	cp fuzz/corpus/* $(FUZZ_DIR)/corpus/
+	ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		RESV_REPORT_ABORT=1 $(FUZZ_DIR)/fuzz/fuzz_ioctl -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=10 -rss_limit_mb=2048 -artifact_prefix=fuzz/crashes/ $(FUZZ_DIR)/corpus
 
 # API reference from the header comments; fails if a public symbol is undocumented.
 apidoc:

@@ -141,8 +141,8 @@ static int eb_clear_range(struct eb *eb, uint64_t va, uint64_t size)
 		}
 		/* Under its lock the record is stable; it may have been
 		 * closed or moved since we found it: then look again. */
-		fo = other->file_obj;
-		if (fo && fo->bound && fo->va == map_va) {
+		fo = sim__file_obj_bound_at(eb->file, other, map_va);
+		if (fo) {
 			ret = sim__file_obj_unbind(fo, true);
 			if (!ret)
 				eb->stats.unbinds++;

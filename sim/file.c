@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Client files: the handle table, BO creation by handle, close, CPU access
- * and waits, and the device's list of files for its execbuf counters.
+ * Client files: the handle table, BO creation and import by handle, close,
+ * and the device's list of files for its execbuf counters (CPU access by
+ * handle is in file-cpu.c).
  *
  * The table is an array indexed by handle, under a reader/writer lock: an
  * execbuf looks all its handles up under one read hold, and a lookup is an
@@ -15,6 +16,13 @@
  * none and hold the file's exec_lock for reading instead, which a close
  * takes for writing (once the handle is gone) before it unbinds and drops
  * the record.
+ *
+ * A file has at most one handle per BO: its own BOs get one at creation,
+ * another file's BO one at its first import (sim_gem_import(), PRIME),
+ * and a later import returns it. The records are also hashed by BO
+ * (file->by_bo), which the import and eb_clear_range() search. The BO's
+ * own pointer (bo->file_obj) names its creator's record: an execbuf of
+ * the creating file resolves it without the hash.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,6 +39,18 @@ static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
 static inline uintptr_t free_slot(uint32_t next)
 {
 	return ((uintptr_t)next << 1) | 1;
+}
+
+/* The table and its hash buckets, one allocation: one failure site. */
+static inline size_t table_bytes(uint32_t size)
+{
+	return (size_t)size * (sizeof(uintptr_t) + sizeof(struct sim_file_obj *));
+}
+
+/* @size is a power of two (TABLE_MIN doubled, up to SIM_FILE_MAX_HANDLES). */
+static inline uint32_t bo_bucket(const struct sim_bo *bo, uint32_t size)
+{
+	return (uint32_t)(((uint64_t)(uintptr_t)bo * 0x9e3779b97f4a7c15ull) >> 32) & (size - 1);
 }
 
 /* ---- handle records ----------------------------------------------------------- */
@@ -77,20 +97,22 @@ void sim__file_exec_end(struct sim_file *file)
 	pthread_rwlock_unlock(&file->exec_lock);
 }
 
-/* Make room for one more handle: double the table. Table lock held for
- * writing; allocation under it is fine (no reclaim path takes it). */
+/* Make room for one more handle: double the table and rehash. Table lock
+ * held for writing; allocation under it is fine (no reclaim path takes it). */
 static int table_grow(struct sim_file *file)
 {
 	uint32_t old = file->table_size, size = old ? old * 2 : TABLE_MIN;
+	struct sim_file_obj **by_bo;
 	uintptr_t *t;
 
 	if (old >= SIM_FILE_MAX_HANDLES)
 		return -ENOSPC;
 	if (size > SIM_FILE_MAX_HANDLES)
 		size = SIM_FILE_MAX_HANDLES;
-	t = resv_malloc(size * sizeof(*t));
+	t = resv_malloc(table_bytes(size));
 	if (!t)
 		return -ENOMEM;
+	by_bo = (struct sim_file_obj **)(t + size);
 	if (old)
 		memcpy(t, file->table, old * sizeof(*t));
 	/* Chain the new slots in order, ending at size (none free). */
@@ -101,30 +123,110 @@ static int table_grow(struct sim_file *file)
 		file->free_head = 1;
 	}
 	/* The old free list ended at old: that is now slot old. */
-	resv_free(file->table, old * sizeof(*t));
+	memset(by_bo, 0, size * sizeof(*by_bo));
+	for (uint32_t i = 0; i < old; i++) {
+		struct sim_file_obj *fo = file->by_bo[i], *next;
+
+		for (; fo; fo = next) {
+			uint32_t b = bo_bucket(fo->bo, size);
+
+			next = fo->hash_next;
+			fo->hash_next = by_bo[b];
+			by_bo[b] = fo;
+		}
+	}
+	resv_free(file->table, table_bytes(old));
 	file->table = t;
+	file->by_bo = by_bo;
 	file->table_size = size;
+	return 0;
+}
+
+/* Give @fo a handle and hash it. Table lock held for writing. */
+static int handle_install_locked(struct sim_file *file, struct sim_file_obj *fo,
+				 uint32_t *handle)
+{
+	uint32_t h, b;
+	int ret;
+
+	if (file->free_head >= file->table_size) {
+		ret = table_grow(file);
+		if (ret)
+			return ret;
+	}
+	h = file->free_head;
+	file->free_head = (uint32_t)(file->table[h] >> 1);
+	fo->handle = h;
+	file->table[h] = (uintptr_t)fo;
+	file->handles++;
+	b = bo_bucket(fo->bo, file->table_size);
+	fo->hash_next = file->by_bo[b];
+	file->by_bo[b] = fo;
+	*handle = h;
 	return 0;
 }
 
 static int handle_install(struct sim_file *file, struct sim_file_obj *fo, uint32_t *handle)
 {
-	uint32_t h;
-	int ret = 0;
+	int ret;
 
 	pthread_rwlock_wrlock(&file->table_lock);
-	if (file->free_head >= file->table_size)
-		ret = table_grow(file);
-	if (!ret) {
-		h = file->free_head;
-		file->free_head = (uint32_t)(file->table[h] >> 1);
-		fo->handle = h;
-		file->table[h] = (uintptr_t)fo;
-		file->handles++;
-		*handle = h;
-	}
+	ret = handle_install_locked(file, fo, handle);
 	pthread_rwlock_unlock(&file->table_lock);
 	return ret;
+}
+
+/* Forget a record whose handle is gone (close_obj(), once unbound). */
+static void hash_remove(struct sim_file *file, struct sim_file_obj *fo)
+{
+	struct sim_file_obj **p;
+
+	pthread_rwlock_wrlock(&file->table_lock);
+	p = &file->by_bo[bo_bucket(fo->bo, file->table_size)];
+	while (*p != fo)
+		p = &(*p)->hash_next;
+	*p = fo->hash_next;
+	pthread_rwlock_unlock(&file->table_lock);
+}
+
+/* The open handle's record of @bo in @file, or NULL. Table lock held. A
+ * record whose handle is being closed is still hashed but no longer in
+ * the table: not open. */
+static struct sim_file_obj *hash_find_open(struct sim_file *file, struct sim_bo *bo)
+{
+	struct sim_file_obj *fo;
+
+	if (!file->table_size)
+		return NULL;
+	for (fo = file->by_bo[bo_bucket(bo, file->table_size)]; fo; fo = fo->hash_next)
+		if (fo->bo == bo && table_get(file, fo->handle) == fo)
+			return fo;
+	return NULL;
+}
+
+struct sim_file_obj *sim__file_obj_bound_at(struct sim_file *file, struct sim_bo *bo,
+					    uint64_t va)
+{
+	struct sim_file_obj *fo = bo->file_obj;
+
+	dma_resv_assert_held(bo->base.resv);
+	/* The creator's record: no hash walk on the creating file's path. */
+	if (fo && fo->file == file && fo->bound && fo->va == va)
+		return fo;
+	/*
+	 * Found bound under the BO's resv, a record stays valid after the
+	 * table lock is dropped: close_obj() unbinds it under that resv
+	 * before it unhashes and drops it.
+	 */
+	pthread_rwlock_rdlock(&file->table_lock);
+	fo = NULL;
+	if (file->table_size) {
+		for (fo = file->by_bo[bo_bucket(bo, file->table_size)]; fo; fo = fo->hash_next)
+			if (fo->bo == bo && fo->bound && fo->va == va)
+				break;
+	}
+	pthread_rwlock_unlock(&file->table_lock);
+	return fo;
 }
 
 /* Remove a handle: the record with the table's reference, or NULL. */
@@ -143,21 +245,31 @@ static struct sim_file_obj *handle_remove(struct sim_file *file, uint32_t handle
 	return fo;
 }
 
-static int add_bo(struct sim_file *file, struct sim_bo *bo, uint32_t *handle)
+/* A record for @bo (whose reference it takes over), without a handle. */
+static struct sim_file_obj *fo_alloc(struct sim_file *file, struct sim_bo *bo)
 {
 	struct sim_file_obj *fo = resv_zalloc(sizeof(*fo));
+
+	if (!fo)
+		return NULL;
+	fo->ref = 1;
+	fo->file = file;
+	fo->bo = bo;
+	fo->allowed = bo->allowed;
+	fo->userptr = bo->userptr != NULL;
+	fo->size = bo->base.size;
+	return fo;
+}
+
+static int add_bo(struct sim_file *file, struct sim_bo *bo, uint32_t *handle)
+{
+	struct sim_file_obj *fo = fo_alloc(file, bo);	/* the creation reference */
 	int ret;
 
 	if (!fo) {
 		sim_bo_put(bo);
 		return -ENOMEM;
 	}
-	fo->ref = 1;
-	fo->file = file;
-	fo->bo = bo;	/* the creation reference moves here */
-	fo->allowed = bo->allowed;
-	fo->userptr = bo->userptr != NULL;
-	fo->size = bo->base.size;
 	/* Before the handle exists nobody else can see the BO: no lock. */
 	bo->file_obj = fo;
 	ret = handle_install(file, fo, handle);
@@ -247,7 +359,7 @@ void sim_file_destroy(struct sim_file *file)
 		if (fo)
 			close_obj(fo);
 	}
-	resv_free(file->table, file->table_size * sizeof(*file->table));
+	resv_free(file->table, table_bytes(file->table_size));
 	sim_context_put(file->ctx);
 	/* Queued jobs keep their own references on the (now empty) page table. */
 	sim_pt_put(file->pt);
@@ -326,6 +438,42 @@ int sim_gem_userptr(struct sim_file *file, struct resv_mm *mm, unsigned long add
 	return add_bo(file, bo, handle);
 }
 
+int sim_gem_import(struct sim_file *file, struct sim_bo *bo, uint32_t *handle)
+{
+	struct sim_file_obj *fo, *old;
+	int ret = 0;
+
+	if (!file || !bo || !handle || bo->dev != file->dev)
+		return -EINVAL;
+	/* The common re-import finds its handle without allocating. */
+	pthread_rwlock_rdlock(&file->table_lock);
+	old = hash_find_open(file, bo);
+	if (old)
+		*handle = old->handle;	/* the kernel's prime lookup: same handle */
+	pthread_rwlock_unlock(&file->table_lock);
+	if (old)
+		return 0;
+	if (bo->userptr)
+		return -EINVAL;	/* its notifier lock is its creator's */
+	/* Allocated outside the lock; dropped when another thread imported
+	 * the BO meanwhile. Its BO reference is taken only once it is used. */
+	fo = fo_alloc(file, bo);
+	if (!fo)
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&file->table_lock);
+	old = hash_find_open(file, bo);
+	if (old)
+		*handle = old->handle;
+	else
+		ret = handle_install_locked(file, fo, handle);
+	if (!old && !ret)
+		sim_bo_get(bo);
+	pthread_rwlock_unlock(&file->table_lock);
+	if (old || ret)
+		resv_free(fo, sizeof(*fo));
+	return ret;
+}
+
 struct sim_bo *sim_file_lookup_bo(struct sim_file *file, uint32_t handle)
 {
 	struct sim_file_obj *fo = file ? sim__file_lookup(file, handle) : NULL;
@@ -371,8 +519,12 @@ static void close_obj(struct sim_file_obj *fo)
 	if (dma_resv_lock(bo->base.resv, NULL))
 		return;	/* cannot be: without a context it only waits */
 	(void)sim__file_obj_unbind(fo, false);	/* uninterruptible: cannot fail */
-	bo->file_obj = NULL;
+	if (bo->file_obj == fo)
+		bo->file_obj = NULL;
 	dma_resv_unlock(bo->base.resv);
+	/* Unbound for good (no execbuf has it any more): nobody needs to
+	 * find it from the BO. */
+	hash_remove(fo->file, fo);
 	sim__file_obj_put(fo);
 }
 
@@ -387,115 +539,4 @@ int sim_gem_close(struct sim_file *file, uint32_t handle)
 		return -ENOENT;
 	close_obj(fo);
 	return 0;
-}
-
-/* ---- CPU access and waits ------------------------------------------------------ */
-
-/* Look up an ordinary BO for CPU access and lock it (interruptibly). */
-static int cpu_begin(struct sim_file *file, uint32_t handle, uint64_t offset, size_t len,
-		     const void *buf, struct sim_file_obj **out)
-{
-	struct sim_file_obj *fo;
-	struct sim_bo *bo;
-	int ret;
-
-	if (!file || !buf)
-		return -EINVAL;
-	fo = sim__file_lookup(file, handle);
-	if (!fo)
-		return -ENOENT;
-	bo = fo->bo;
-	if (bo->userptr || offset > bo->base.size || len > bo->base.size - offset) {
-		sim__file_obj_put(fo);
-		return -EINVAL;
-	}
-	ret = dma_resv_lock_interruptible(bo->base.resv, NULL);
-	if (ret) {
-		sim__file_obj_put(fo);
-		return ret;
-	}
-	*out = fo;
-	return 0;
-}
-
-static void cpu_end(struct sim_file_obj *fo)
-{
-	dma_resv_unlock(fo->bo->base.resv);
-	sim__file_obj_put(fo);
-}
-
-static int wait_usage(struct sim_bo *bo, enum dma_resv_usage usage)
-{
-	long left = dma_resv_wait_timeout(bo->base.resv, usage, true, MAX_SCHEDULE_TIMEOUT);
-
-	return left < 0 ? (int)sim__wait_result(left) : 0;
-}
-
-int sim_gem_pwrite(struct sim_file *file, uint32_t handle, uint64_t offset, const void *data,
-		   size_t len)
-{
-	struct sim_file_obj *fo;
-	struct sim_bo *bo;
-	int ret;
-
-	ret = cpu_begin(file, handle, offset, len, data, &fo);
-	if (ret)
-		return ret;
-	bo = fo->bo;
-	if (sim_bo_placement(bo) == SIM_PL_NONE) {
-		/* First storage: no ticket, so eviction only trylocks. */
-		struct sim_op_ctx op = { .interruptible = true };
-
-		ret = sim_bo_validate(bo, bo->allowed, &op);
-		sim_op_ctx_fini(&op);
-	}
-	if (!ret)
-		ret = wait_usage(bo, DMA_RESV_USAGE_READ);
-	if (!ret)
-		ret = sim_bo_write(bo, offset, data, len);
-	cpu_end(fo);
-	return ret;
-}
-
-int sim_gem_pread(struct sim_file *file, uint32_t handle, uint64_t offset, void *data,
-		  size_t len)
-{
-	struct sim_file_obj *fo;
-	struct sim_bo *bo;
-	int ret;
-
-	ret = cpu_begin(file, handle, offset, len, data, &fo);
-	if (ret)
-		return ret;
-	bo = fo->bo;
-	if (sim_bo_placement(bo) == SIM_PL_NONE) {
-		memset(data, 0, len);	/* never written: what its first storage will hold */
-	} else {
-		ret = wait_usage(bo, DMA_RESV_USAGE_WRITE);
-		if (!ret)
-			ret = sim_bo_read(bo, offset, data, len);
-	}
-	cpu_end(fo);
-	return ret;
-}
-
-int sim_gem_wait(struct sim_file *file, uint32_t handle, int64_t timeout_ns)
-{
-	struct sim_file_obj *fo;
-	long left;
-
-	if (!file || timeout_ns < 0)
-		return -EINVAL;
-	fo = sim__file_lookup(file, handle);
-	if (!fo)
-		return -ENOENT;
-	if (!timeout_ns)
-		left = dma_resv_test_signaled(fo->bo->base.resv, DMA_RESV_USAGE_BOOKKEEP);
-	else
-		left = dma_resv_wait_timeout(fo->bo->base.resv, DMA_RESV_USAGE_BOOKKEEP, true,
-					     timeout_ns > LONG_MAX ? LONG_MAX : (long)timeout_ns);
-	sim__file_obj_put(fo);
-	if (left < 0)
-		return (int)sim__wait_result(left);
-	return left ? 0 : -ETIMEDOUT;
 }

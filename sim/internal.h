@@ -243,6 +243,8 @@ struct sim_file_obj {
 	bool bound;			/* mapped in file->pt at [va, va + size) */
 	uint64_t va;
 	uint64_t gen;			/* the storage generation it is bound to */
+	/* file->by_bo chain, under the table lock. Last: execbuf never reads it. */
+	struct sim_file_obj *hash_next;
 };
 
 struct sim_file {
@@ -258,6 +260,14 @@ struct sim_file {
 	/* Slot i holds handle i's record; a free slot holds the next free
 	 * handle, tagged (next << 1 | 1); slot 0 is never used. */
 	uintptr_t *table;
+	/*
+	 * The records by BO, hashed, table_size buckets (the same allocation
+	 * as the table, past its end): a file has at most one open handle per
+	 * BO, and PRIME import and eb_clear_range() find it from the BO. A
+	 * record stays here after its handle is removed, until close_obj()
+	 * has unbound it. Table lock.
+	 */
+	struct sim_file_obj **by_bo;
 	uint32_t table_size;
 	uint32_t free_head;		/* lowest free handle, or table_size */
 	uint32_t handles;		/* open handles */
@@ -315,6 +325,10 @@ void sim__file_exec_end(struct sim_file *file);
 /* Unbind from the file's page table after waiting for the BO's fences
  * (interruptibly: -EINTR); the BO's resv held. */
 int sim__file_obj_unbind(struct sim_file_obj *fo, bool intr);
+/* The record of @bo in @file bound at @va, or NULL; the BO's resv held
+ * (which keeps the record's binding, and the record, where it is). */
+struct sim_file_obj *sim__file_obj_bound_at(struct sim_file *file, struct sim_bo *bo,
+					    uint64_t va);
 
 /* ---- device.c -------------------------------------------------------------- */
 uint64_t sim__next_gen(struct sim_device *dev);

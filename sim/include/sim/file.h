@@ -7,8 +7,11 @@
  *
  * - a table of GEM handles (small integers from 1; a closed handle's number
  *   is given out again first) naming the client's buffer
- *   objects: ordinary BOs (sim_gem_create()) and userptr BOs over the
- *   client's own memory (sim_gem_userptr());
+ *   objects: ordinary BOs (sim_gem_create()), userptr BOs over the
+ *   client's own memory (sim_gem_userptr()) and BOs another file of the
+ *   device created (sim_gem_import(), PRIME); a file has at most one
+ *   handle per BO, and each file binds a shared BO in its own address
+ *   space;
  * - the client's GPU address space (a &struct sim_pt), where execbuf
  *   (<sim/execbuf.h>) binds each object it uses, and remembers per handle
  *   where it is bound (i915's "vma");
@@ -163,6 +166,30 @@ int sim_gem_create(struct sim_file *file, uint64_t size, uint32_t placements, ui
  */
 int sim_gem_userptr(struct sim_file *file, struct resv_mm *mm, unsigned long addr,
 		    uint64_t size, uint32_t *handle);
+
+/**
+ * sim_gem_import() - a handle for a BO another file created (PRIME import)
+ * @file: the importing file
+ * @bo: a BO of the same device, referenced by the caller (a dma-buf holds
+ *	one)
+ * @handle: set to the handle
+ *
+ * When @file has a handle for @bo already (it created the BO, or imported
+ * it before), that handle, as the kernel's drm_gem_prime_fd_to_handle()
+ * finds it in the file's PRIME cache; otherwise a new handle holding a new
+ * reference on @bo. The BO's data is shared: writes through one file's
+ * handle are seen through every other's. Its GPU bindings are not: each
+ * file binds it in its own address space, and closing one file's handle
+ * unbinds it from that file only. Two threads importing the same BO into
+ * one file get the same handle.
+ *
+ * Context: any; allocates.
+ * Return: 0; -EINVAL for a NULL argument, a BO of another device, or a
+ * userptr BO (its invalidations take its creator's notifier lock: i915
+ * refuses to export them) that @file did not create; -ENOSPC when the
+ * file holds SIM_FILE_MAX_HANDLES handles; -ENOMEM (nothing created).
+ */
+int sim_gem_import(struct sim_file *file, struct sim_bo *bo, uint32_t *handle);
 
 /**
  * sim_gem_close() - close a handle
