@@ -23,7 +23,6 @@
  */
 #ifdef RESV_LOCKDEP	/* else only lockdep.c's no-op API is built */
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,72 +528,42 @@ out:
 	return first;
 }
 
-/* ---- text --------------------------------------------------------------------------- */
+/* ---- snapshot (resv_lockdep_write_graph(), lockdep-dump.c) ------------------------ */
 
-void ld_buf_printf(struct ld_buf *buf, const char *fmt, ...)
+bool ld_graph_snapshot(struct ld_snap *snap)
 {
-	va_list ap;
-	int n;
+	bool fits = true;
 
-	if (buf->failed)
-		return;
-	for (;;) {
-		size_t room = buf->cap - buf->len;
+	pthread_mutex_lock(&graph_lock);
+	snap->nr_classes = 0;
+	snap->nr_edges = 0;
+	for (uint32_t id = 0; id < classes.nr; id++) {
+		const struct ld_class *c = classes.all[id];
 
-		va_start(ap, fmt);
-		n = vsnprintf(buf->text ? buf->text + buf->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			buf->failed = true;
-			return;
+		if (resv_load_relaxed(&c->flags) & LD_CLASS_DEAD)
+			continue;
+		if (snap->nr_classes < snap->cap_classes)
+			snap->classes[snap->nr_classes] = (struct ld_snap_class){
+				.id = c->id, .kind = c->kind, .name = c->name,
+				.reclaim_tainted = resv_load_relaxed(&c->flags) &
+						   LD_CLASS_RECLAIM_TAINTED,
+			};
+		snap->nr_classes++;
+		for (uint32_t i = 0; i < c->nr_out; i++) {
+			const struct ld_edge *e = c->out[i];
+
+			if (snap->nr_edges < snap->cap_edges)
+				snap->edges[snap->nr_edges] = (struct ld_snap_edge){
+					.from = e->from->id, .to = e->to->id,
+					.from_ip = e->from_ip, .to_ip = e->to_ip,
+					.tid = e->from_tid,
+				};
+			snap->nr_edges++;
 		}
-		if ((size_t)n < room) {
-			buf->len += (size_t)n;
-			return;
-		}
-		size_t cap = buf->cap ? buf->cap * 2 : 512;
-
-		while (cap - buf->len <= (size_t)n)
-			cap *= 2;
-		char *text = realloc(buf->text, cap);
-
-		if (!text) {
-			buf->failed = true;
-			return;
-		}
-		buf->text = text;
-		buf->cap = cap;
 	}
-}
-
-void ld_buf_site(struct ld_buf *buf, void *ip)
-{
-	Dl_info info;
-
-	if (ip && dladdr(ip, &info) && info.dli_fname) {
-		const char *bin = strrchr(info.dli_fname, '/');
-
-		bin = bin ? bin + 1 : info.dli_fname;
-		if (info.dli_sname && info.dli_saddr)
-			ld_buf_printf(buf, "%s+0x%tx (%s)", info.dli_sname,
-				      (char *)ip - (char *)info.dli_saddr, bin);
-		else
-			ld_buf_printf(buf, "%s+0x%tx", bin, (char *)ip - (char *)info.dli_fbase);
-		return;
-	}
-	ld_buf_printf(buf, "%p", ip);
-}
-
-char *ld_buf_take(struct ld_buf *buf)
-{
-	char *text = buf->text;
-
-	if (buf->failed) {
-		free(text);
-		text = NULL;
-	}
-	*buf = (struct ld_buf){ 0 };
-	return text;
+	fits = snap->nr_classes <= snap->cap_classes && snap->nr_edges <= snap->cap_edges;
+	pthread_mutex_unlock(&graph_lock);
+	return fits;
 }
 
 #else

@@ -92,7 +92,36 @@ RESV_INTERNAL bool ld_report_once(enum resv_report_kind kind, uintptr_t a, uintp
 /* Turn the validator off for good after an internal failure (out of memory). */
 RESV_INTERNAL void ld_fail(const char *why);
 
-/* ---- text (lockdep-graph.c) ------------------------------------------------- */
+/* ---- snapshot of the graph (lockdep-graph.c) ------------------------------------ */
+
+struct ld_snap_class {
+	uint32_t id;
+	enum ld_kind kind;
+	const char *name;	/* classes are never freed: stays valid */
+	bool reclaim_tainted;
+};
+
+struct ld_snap_edge {
+	uint32_t from, to;	/* class ids */
+	void *from_ip, *to_ip;
+	int tid;
+};
+
+struct ld_snap {
+	struct ld_snap_class *classes;
+	struct ld_snap_edge *edges;
+	uint32_t cap_classes, nr_classes;
+	size_t cap_edges, nr_edges;
+};
+
+/*
+ * Copy the live classes and their dependencies into @snap's arrays (up to
+ * their capacities) and set the counts the graph has. False when it did not
+ * fit: the caller grows the arrays, outside the graph lock, and retries.
+ */
+RESV_INTERNAL bool ld_graph_snapshot(struct ld_snap *snap);
+
+/* ---- text (lockdep-dump.c) ------------------------------------------------- */
 
 struct ld_buf {
 	char *text;

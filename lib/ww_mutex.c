@@ -338,6 +338,19 @@ void resv_ww_class_init(struct ww_class *ww_class, const char *name, bool is_wai
 	resv_lockdep_ww_class_init(ww_class);	/* a new class for the validator */
 }
 
+int resv_ww_class_set_algorithm(struct ww_class *ww_class, bool wait_die)
+{
+	if (!ww_class)
+		return -EINVAL;
+	/*
+	 * A relaxed store: the caller guarantees no context is live, and the
+	 * next ww_acquire_init() is ordered after this by whatever the
+	 * program uses to start its transactions (a thread start, a lock).
+	 */
+	resv_store_relaxed(&ww_class->is_wait_die, wait_die ? 1u : 0u);
+	return 0;
+}
+
 void ww_mutex_init(struct ww_mutex *lock, struct ww_class *ww_class)
 {
 	lock->owner = 0;
@@ -480,18 +493,50 @@ void resv_ww_class_reset_stats(struct ww_class *ww_class)
 	resv_store_relaxed(&s->interrupted, 0);
 }
 
+/* ---- contention events (resv_ww_set_event_hook()) -------------------------- */
+
+static resv_ww_event_fn ww_event_hook;
+
+void resv_ww_set_event_hook(resv_ww_event_fn fn)
+{
+	__atomic_store_n(&ww_event_hook, fn, __ATOMIC_RELEASE);
+}
+
+/* Slow paths only: one load when nobody listens. */
+static void ww_event(enum resv_ww_event_type type, const struct ww_mutex *lock,
+		     const struct ww_acquire_ctx *ctx, const struct ww_acquire_ctx *other,
+		     bool slow)
+{
+	resv_ww_event_fn fn = __atomic_load_n(&ww_event_hook, __ATOMIC_ACQUIRE);
+	struct resv_ww_event ev;
+
+	if (likely(!fn))
+		return;
+	ev = (struct resv_ww_event){
+		.type = type,
+		.lock = lock,
+		.ww_class = lock->ww_class,
+		.stamp = ctx ? ctx->stamp : 0,
+		.other_stamp = other ? other->stamp : 0,
+		.slow = slow,
+	};
+	fn(&ev);
+}
+
 /* ---- the wound / die decisions (under wait_lock) ------------------------- */
 
 /*
  * Back off: only a context that holds locks can be part of a cycle, so only
  * such a context is ever killed.
  */
-static int ww_kill(struct ww_mutex *lock, struct ww_acquire_ctx *ctx)
+static int ww_kill(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
+		   const struct ww_acquire_ctx *other)
 {
 	if (!ctx->acquired)
 		return 0;
 	ctx->contending_lock = lock;
 	ctx->stats.deadlocks++;
+	ww_event(RESV_WW_EVENT_DIE, lock, ctx, other, false);
 	return -EDEADLK;
 }
 
@@ -514,13 +559,16 @@ static bool ww_die(struct ww_waiter *waiter, struct ww_acquire_ctx *ctx)
  * which backs off the next time it must block while holding locks. Returns
  * whether it wounded.
  */
-static bool ww_wound(struct ww_acquire_ctx *ctx, struct ww_acquire_ctx *hold_ctx)
+static bool ww_wound(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
+		     struct ww_acquire_ctx *hold_ctx)
 {
 	if (!hold_ctx || hold_ctx == ctx)
 		return false;
 	if (ctx->acquired > 0 && ctx_younger(hold_ctx, ctx)) {
-		if (!resv_load_relaxed(&hold_ctx->wounded))
+		if (!resv_load_relaxed(&hold_ctx->wounded)) {
 			ctx->stats.wounds++;
+			ww_event(RESV_WW_EVENT_WOUND, lock, ctx, hold_ctx, false);
+		}
 		resv_store_relaxed(&hold_ctx->wounded, 1);
 		/* It may sleep on another lock: make it re-check and die there. */
 		if (hold_ctx->task != ctx->task)
@@ -538,7 +586,7 @@ static void ww_check_waiters(struct ww_mutex *lock, struct ww_acquire_ctx *hold_
 	cds_list_for_each_entry(cur, &lock->wait_list, node) {
 		if (!cur->ctx)
 			continue;
-		if (ww_die(cur, hold_ctx) || ww_wound(cur->ctx, hold_ctx))
+		if (ww_die(cur, hold_ctx) || ww_wound(lock, cur->ctx, hold_ctx))
 			break;
 	}
 }
@@ -566,7 +614,7 @@ static int ww_add_waiter(struct ww_mutex *lock, struct ww_waiter *waiter)
 			continue;
 		if (ctx_younger(ctx, cur->ctx)) {
 			if (ctx->is_wait_die) {
-				int ret = ww_kill(lock, ctx);
+				int ret = ww_kill(lock, ctx, cur->ctx);
 
 				if (ret)
 					return ret;
@@ -595,18 +643,18 @@ static int ww_check_kill(struct ww_mutex *lock, struct ww_waiter *waiter)
 	if (!ctx->is_wait_die) {
 		if (resv_load_relaxed(&ctx->wounded)) {
 			ctx->stats.wounded++;
-			return ww_kill(lock, ctx);
+			return ww_kill(lock, ctx, hold_ctx);
 		}
 		return 0;
 	}
 	if (hold_ctx && ctx_younger(ctx, hold_ctx))
-		return ww_kill(lock, ctx);
+		return ww_kill(lock, ctx, hold_ctx);
 	/* A context queued ahead of us is older: we would only wait for it. */
 	for (cur = cds_list_entry(waiter->node.prev, struct ww_waiter, node);
 	     &cur->node != &lock->wait_list;
 	     cur = cds_list_entry(cur->node.prev, struct ww_waiter, node)) {
 		if (cur->ctx)
-			return ww_kill(lock, ctx);
+			return ww_kill(lock, ctx, cur->ctx);
 	}
 	return 0;
 }
@@ -649,7 +697,7 @@ static bool ww_spin_acquire(struct ww_mutex *lock, uintptr_t me)
 }
 
 static int ww_lock_slowpath(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
-			    uintptr_t me, bool interruptible)
+			    uintptr_t me, bool interruptible, bool slow)
 {
 	struct ww_waiter waiter = { .task = resv__thread_self(), .ctx = ctx };
 	uintptr_t old;
@@ -679,7 +727,7 @@ static int ww_lock_slowpath(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 	}
 	/* Wound-Wait: a younger holder must make way for us. */
 	if (ctx && !ctx->is_wait_die)
-		ww_wound(ctx, owner_ctx(old));
+		ww_wound(lock, ctx, owner_ctx(old));
 
 	for (;;) {
 		if (waiter.handed)
@@ -695,14 +743,20 @@ static int ww_lock_slowpath(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 			if (ret)
 				goto err_remove;
 		}
+		if (!slept)
+			ww_event(RESV_WW_EVENT_WAIT, lock, ctx,
+				 owner_ctx(resv_load_relaxed(&lock->owner)), slow);
 		pthread_mutex_unlock(&lock->wait_lock);
 		resv__thread_park(waiter.task, interruptible);
 		slept = true;
 		pthread_mutex_lock(&lock->wait_lock);
 	}
 	/* Handed over by the unlocker, which already dequeued us. */
-	if (ctx && slept)
+	if (ctx && slept) {
 		ctx->stats.contended++;
+		if (!slow)	/* the slow lock reports itself, slept or not */
+			ww_event(RESV_WW_EVENT_ACQUIRED, lock, ctx, NULL, false);
+	}
 out_unlock:
 	pthread_mutex_unlock(&lock->wait_lock);
 	return 0;
@@ -751,7 +805,7 @@ static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 		me = owner_of_thread(resv__thread_self());
 		resv_lockdep_ww_prepare(lock, NULL, ip);
 		if (unlikely(!try_acquire_fast(lock, me)) && !ww_spin_acquire(lock, me))
-			ret = ww_lock_slowpath(lock, NULL, me, interruptible);
+			ret = ww_lock_slowpath(lock, NULL, me, interruptible, false);
 		if (!ret) {
 			resv__tsan_locked(tsan_id(lock), 0);
 			resv_lockdep_ww_acquired(lock, NULL, false, ip);
@@ -770,12 +824,14 @@ static int ww_lock_common(struct ww_mutex *lock, struct ww_acquire_ctx *ctx,
 
 	resv_lockdep_ww_prepare(lock, ctx, ip);
 	if (unlikely(!try_acquire_fast(lock, me)) && !ww_spin_acquire(lock, me)) {
-		ret = ww_lock_slowpath(lock, ctx, me, interruptible);
+		ret = ww_lock_slowpath(lock, ctx, me, interruptible, !may_inject);
 		if (ret)
 			return ret;
 	}
 	ww_lock_acquired(lock, ctx, !may_inject);
 	resv_lockdep_ww_acquired(lock, ctx, false, ip);
+	if (!may_inject)	/* ww_mutex_lock_slow*(): the end of a back-off */
+		ww_event(RESV_WW_EVENT_ACQUIRED, lock, ctx, NULL, true);
 
 	if (may_inject && ctx->acquired > 1 && unlikely(ctx->inject.mode > RESV_WW_INJECT_OFF) &&
 	    inject_now(ctx)) {

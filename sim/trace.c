@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include <resv/drm_exec.h>
+#include <resv/ww_mutex.h>
 
 #include <sim/trace.h>
 
@@ -120,6 +121,8 @@ uint64_t sim_trace_session(void)
 	return sim_trace_enabled() ? __atomic_load_n(&g.session, __ATOMIC_ACQUIRE) : 0;
 }
 
+static void trace_ww_event(const struct resv_ww_event *ev);
+
 int sim_trace_start(uint64_t max_events)
 {
 	pthread_mutex_lock(&g.lock);
@@ -135,6 +138,7 @@ int sim_trace_start(uint64_t max_events)
 	__atomic_store_n(&g.session, ++g.sessions, __ATOMIC_RELEASE);
 	__atomic_store_n(&sim__trace_on, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&g.lock);
+	resv_ww_set_event_hook(trace_ww_event);
 	return 0;
 }
 
@@ -373,24 +377,116 @@ void sim_trace_exec_restart(enum resv_exec_restart_reason reason)
 
 void sim_trace_exec_end(const char *name, const struct drm_exec *exec)
 {
-	struct sim_trace_arg args[2];
+	struct sim_trace_arg args[3];
+	/* The transaction's ticket: the stamp its ww events carry. */
+	int64_t stamp = (int64_t)exec->ticket.stamp;
 
 	if (!sim_trace_enabled() || !tls_exec_begin || tls_exec_session != sim_trace_session())
 		return;
 	/* The instants first, so they fall inside the span. */
 	for (int r = RESV_EXEC_RESTART_NONE + 1; r < RESV_EXEC_RESTART_NR; r++) {
 		uint64_t n = resv_exec_restart_count(exec, (enum resv_exec_restart_reason)r);
-		struct sim_trace_arg arg = { "count", (int64_t)n };
+		struct sim_trace_arg bargs[2] = { { "count", (int64_t)n }, { "stamp", stamp } };
 
 		if (n && backoff_names[r])
-			sim_trace_instant(SIM_TRACE_SELF, "backoff", backoff_names[r], &arg, 1);
+			sim_trace_instant(SIM_TRACE_SELF, "backoff", backoff_names[r], bargs, 2);
 	}
 	args[0] = (struct sim_trace_arg){ "objects", exec->num_objects };
 	args[1] = (struct sim_trace_arg){ "restarts",
 					  (int64_t)resv_exec_restart_count(exec,
 									   RESV_EXEC_RESTART_NONE) };
-	sim_trace_complete(SIM_TRACE_SELF, "lock", name, tls_exec_begin, sim_trace_now(), args, 2);
+	args[2] = (struct sim_trace_arg){ "stamp", stamp };
+	sim_trace_complete(SIM_TRACE_SELF, "lock", name, tls_exec_begin, sim_trace_now(), args, 3);
 	tls_exec_begin = 0;
+}
+
+/* ---- ww_mutex contention ---------------------------------------------------------- */
+
+/*
+ * Lock labels: a fixed open-addressing table (lock address -> label), so
+ * that the hook, which runs under a ww_mutex's wait_lock, reads it without
+ * a lock or an allocation. A slot's label is published before its key.
+ */
+#define LOCK_LABELS 4096u
+
+static struct {
+	const void *lock;	/* atomic; NULL: free */
+	int64_t label;		/* atomic */
+} lock_labels[LOCK_LABELS];
+
+static unsigned int label_slot(const void *lock)
+{
+	uintptr_t x = (uintptr_t)lock;
+
+	x ^= x >> 29;
+	x *= 0x9e3779b97f4a7c15ull;
+	return (unsigned int)(x >> 40) % LOCK_LABELS;
+}
+
+int sim_trace_label_lock(const struct ww_mutex *lock, int64_t label)
+{
+	static pthread_mutex_t label_lock = PTHREAD_MUTEX_INITIALIZER;
+	unsigned int i = label_slot(lock);
+	int ret = -ENOSPC;
+
+	if (!lock || label < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&label_lock);	/* writers claim slots one at a time */
+	for (unsigned int n = 0; n < LOCK_LABELS; n++, i = (i + 1) % LOCK_LABELS) {
+		const void *k = __atomic_load_n(&lock_labels[i].lock, __ATOMIC_RELAXED);
+
+		if (k && k != lock)
+			continue;
+		__atomic_store_n(&lock_labels[i].label, label, __ATOMIC_RELAXED);
+		__atomic_store_n(&lock_labels[i].lock, (const void *)lock, __ATOMIC_RELEASE);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&label_lock);
+	return ret;
+}
+
+static int64_t lock_label(const void *lock)
+{
+	unsigned int i = label_slot(lock);
+
+	for (unsigned int n = 0; n < LOCK_LABELS; n++, i = (i + 1) % LOCK_LABELS) {
+		const void *k = __atomic_load_n(&lock_labels[i].lock, __ATOMIC_ACQUIRE);
+
+		if (k == lock)
+			return __atomic_load_n(&lock_labels[i].label, __ATOMIC_RELAXED);
+		if (!k)
+			break;
+	}
+	return -1;
+}
+
+/* Static names: the recorder keeps pointers. */
+static const char *ww_event_name(const struct resv_ww_event *ev)
+{
+	switch (ev->type) {
+	case RESV_WW_EVENT_WAIT:
+		return ev->slow ? "ww: wait (slow relock)" : "ww: wait";
+	case RESV_WW_EVENT_WOUND:
+		return "ww: wound";
+	case RESV_WW_EVENT_DIE:
+		return ev->ww_class->is_wait_die ? "ww: -EDEADLK (die)" : "ww: -EDEADLK (wounded)";
+	case RESV_WW_EVENT_ACQUIRED:
+		return ev->slow ? "ww: slow lock acquired" : "ww: acquired after wait";
+	}
+	return "ww: ?";
+}
+
+static void trace_ww_event(const struct resv_ww_event *ev)
+{
+	struct sim_trace_arg args[3] = {
+		{ "stamp", (int64_t)ev->stamp },
+		{ "other", (int64_t)ev->other_stamp },
+		{ "obj", lock_label(ev->lock) },
+	};
+
+	if (sim_trace_enabled())
+		sim_trace_instant(SIM_TRACE_SELF, "ww", ww_event_name(ev), args, 3);
 }
 
 /* ---- writing ------------------------------------------------------------------ */
@@ -526,6 +622,8 @@ int sim_trace_stop(FILE *out, struct sim_trace_stats *stats)
 		return -EINVAL;
 	}
 	__atomic_store_n(&sim__trace_on, 0, __ATOMIC_RELEASE);
+	/* A hook still running elsewhere finds the trace off and drops. */
+	resv_ww_set_event_hook(NULL);
 	for (struct trace_thread *t = g.threads; t; t = t->next)
 		threads++;
 	if (out) {

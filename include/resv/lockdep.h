@@ -80,6 +80,7 @@
 #define RESV_LOCKDEP_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <resv/compiler.h>
 
@@ -277,6 +278,44 @@ RESV_EXPORT void resv_lockdep_print_held_locks(void);
  * 0 where the validator is compiled out.
  */
 RESV_EXPORT unsigned int resv_lockdep_held_count(void);
+
+/**
+ * enum resv_lockdep_graph_format - output formats of resv_lockdep_write_graph()
+ * @RESV_LOCKDEP_GRAPH_DOT: Graphviz dot: a ``digraph``, one node per live
+ *	lock class (labelled with its name; shape by kind: ellipse for a ww
+ *	acquire context class, box for a ww mutex class, rounded box for a
+ *	spinlock class, dashed box for an annotated lock, octagon for
+ *	reclaim; reclaim-tainted classes filled), one edge per recorded
+ *	dependency "A -> B" (a lock of B was taken while one of A was held),
+ *	labelled with the site where B was taken the first time
+ */
+enum resv_lockdep_graph_format {
+	RESV_LOCKDEP_GRAPH_DOT,
+};
+
+/**
+ * resv_lockdep_write_graph() - write the validator's dependency graph
+ * @f: where to write
+ * @fmt: the format, see &enum resv_lockdep_graph_format
+ *
+ * Not in the kernel (whose /proc/lockdep lists the same graph as text).
+ * Takes a snapshot of every lock class alive and every dependency the
+ * validator recorded since the process started (or since classes were
+ * unregistered), then writes it outside the validator's lock. Nodes are
+ * sorted by class name and edges by the names at both ends, so two runs
+ * that recorded the same dependencies write the same graph but for the
+ * site labels. The snapshot is a library allocation (allocation-failure
+ * injection applies); nothing is written when it fails.
+ *
+ * Context: any thread; not inside a fence signalling section (it
+ * allocates). Other threads may keep locking meanwhile: their new
+ * dependencies may or may not be in the graph.
+ * Return: 0; -EINVAL when @f is NULL or @fmt unknown; -EOPNOTSUPP when the
+ * validator is compiled out (nothing written); -ENOMEM when the snapshot
+ * could not be allocated (nothing written); -EIO when writing to @f failed.
+ */
+RESV_EXPORT RESV_MUST_CHECK int resv_lockdep_write_graph(FILE *f,
+							 enum resv_lockdep_graph_format fmt);
 
 #ifdef __cplusplus
 }

@@ -268,6 +268,28 @@ struct ww_acquire_ctx {
 RESV_EXPORT void resv_ww_class_init(struct ww_class *ww_class, const char *name, bool is_wait_die);
 
 /**
+ * resv_ww_class_set_algorithm() - switch a class between Wait-Die and Wound-Wait
+ * @ww_class: the class
+ * @wait_die: true for Wait-Die, false for Wound-Wait
+ *
+ * Not in the kernel, where the algorithm is fixed when the class is
+ * defined. It exists so that a program can run the same workload on a class
+ * it does not define, &reservation_ww_class included, under both
+ * algorithms (resv-sim --ww-class). The stamp counter, injection settings,
+ * statistics and validator class are kept. Contexts copy the algorithm at
+ * ww_acquire_init(), so a context that is live during the switch would
+ * keep the old one and meet contexts running the new one: the two
+ * algorithms mixed do not guarantee progress.
+ *
+ * Context: any thread, only while no acquire context of @ww_class is live
+ * and none is being initialised (between ww_acquire_init() and
+ * ww_acquire_fini()); this is the caller's to ensure, it is not checked.
+ * Return: 0; -EINVAL when @ww_class is NULL (nothing changed).
+ */
+RESV_EXPORT RESV_MUST_CHECK int resv_ww_class_set_algorithm(struct ww_class *ww_class,
+							    bool wait_die);
+
+/**
  * ww_mutex_init() - initialise a ww_mutex, unlocked
  * @lock: the mutex
  * @ww_class: its class
@@ -479,6 +501,75 @@ RESV_EXPORT RESV_MUST_CHECK int resv_ww_acquire_set_inject(struct ww_acquire_ctx
  * Context: any thread; contexts not yet finished are not counted.
  */
 RESV_EXPORT void resv_ww_class_get_stats(struct ww_class *ww_class, struct resv_ww_stats *stats);
+
+/**
+ * enum resv_ww_event_type - what a ww_mutex contention event reports
+ * @RESV_WW_EVENT_WAIT: @stamp's context (0: a context-less locker) starts
+ *	to sleep on @lock, held by @other_stamp's context (0: held without a
+ *	context); reported once per lock call
+ * @RESV_WW_EVENT_WOUND: Wound-Wait: @stamp's context, which holds locks,
+ *	wounds the younger @other_stamp's context that holds or takes @lock;
+ *	the wounded one backs off the next time it would have to wait
+ * @RESV_WW_EVENT_DIE: @stamp's context gets -EDEADLK on @lock: in Wait-Die
+ *	because @other_stamp's context, older, holds @lock or waits ahead of
+ *	it; in Wound-Wait because it was wounded (@other_stamp: the holder of
+ *	@lock it was about to wait for). Injected -EDEADLK are not reported
+ * @RESV_WW_EVENT_ACQUIRED: @stamp's context got @lock after sleeping for
+ *	it, handed over by the unlocker, or with ww_mutex_lock_slow*()
+ *	(@slow; reported whether it slept or not: the end of a back-off);
+ *	@other_stamp is 0
+ */
+enum resv_ww_event_type {
+	RESV_WW_EVENT_WAIT,
+	RESV_WW_EVENT_WOUND,
+	RESV_WW_EVENT_DIE,
+	RESV_WW_EVENT_ACQUIRED,
+};
+
+/**
+ * struct resv_ww_event - one contention event, for tracers
+ * @type: see &enum resv_ww_event_type
+ * @lock: the mutex contended for
+ * @ww_class: its class
+ * @stamp: the stamp of the context the event is about (0: no context)
+ * @other_stamp: the other context involved, per @type (0: none)
+ * @slow: the lock call was ww_mutex_lock_slow*(), the relock after a back-off
+ */
+struct resv_ww_event {
+	enum resv_ww_event_type type;
+	const struct ww_mutex *lock;
+	const struct ww_class *ww_class;
+	unsigned long stamp;
+	unsigned long other_stamp;
+	bool slow;
+};
+
+/**
+ * typedef resv_ww_event_fn - a contention event hook
+ * @ev: the event, valid during the call only
+ *
+ * Called on the thread that makes the decision (a wound may be reported by
+ * the thread that takes the lock the wounder waits for) with an internal
+ * spinning lock of @ev->lock held: it must not block, lock a ww_mutex or
+ * dma_resv, or wait for a fence. Recording into a per-thread buffer is the
+ * intended use.
+ */
+typedef void (*resv_ww_event_fn)(const struct resv_ww_event *ev);
+
+/**
+ * resv_ww_set_event_hook() - install the process-wide contention event hook
+ * @fn: the hook, or NULL to stop reporting
+ *
+ * Not in the kernel (its lock tracepoints do not tell wounds from deaths).
+ * Events come only from the contended paths (a lock call that found the
+ * mutex held and queued for it), so the uncontended fast paths cost nothing
+ * more. The previous hook may still be running in other threads when this
+ * returns: keep what it uses alive until every thread that could have
+ * contended has finished.
+ *
+ * Context: any thread.
+ */
+RESV_EXPORT void resv_ww_set_event_hook(resv_ww_event_fn fn);
 
 /**
  * resv_ww_class_reset_stats() - zero a class's counters

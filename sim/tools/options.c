@@ -36,8 +36,17 @@ static const char usage[] =
 	"  --verify-every N    check lanes every N batches per client (default 64)\n"
 	"  --trace FILE        write a Chrome/Perfetto JSON trace (ui.perfetto.dev)\n"
 	"  --trace-limit N     keep at most N trace events (default 2000000)\n"
+	"  --ww-class C        wound-wait | wait-die: the algorithm of the dma_resv\n"
+	"                      locks' ww class (default wait-die, as in the kernel)\n"
+	"  --lock-graph FILE   write the lock validator's dependency graph (Graphviz\n"
+	"                      dot) at the end; needs a build with the validator\n"
 	"  --quiet             no progress line, only the summary\n"
 	"  --help              this text\n";
+
+const char *rs_ww_class_name(enum rs_ww_class ww_class)
+{
+	return ww_class == RS_WW_WOUND_WAIT ? "wound-wait" : "wait-die";
+}
 
 const char *rs_path_name(enum rs_path path)
 {
@@ -84,7 +93,7 @@ static int parse_double(const char *name, const char *s, double min, double max,
 enum {
 	OPT_CLIENTS = 256, OPT_OBJECTS, OPT_VRAM, OPT_ENGINES, OPT_USERPTR, OPT_SHRINK, OPT_HANG,
 	OPT_SECONDS, OPT_SUBMISSIONS, OPT_SEED, OPT_PATH, OPT_VERIFY, OPT_TRACE, OPT_TRACE_LIMIT,
-	OPT_QUIET, OPT_HELP, OPT_BUG, OPT_TIMEOUT,
+	OPT_QUIET, OPT_HELP, OPT_BUG, OPT_TIMEOUT, OPT_WW_CLASS, OPT_LOCK_GRAPH,
 };
 
 static const struct option longopts[] = {
@@ -102,6 +111,8 @@ static const struct option longopts[] = {
 	{ "verify-every", required_argument, NULL, OPT_VERIFY },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "trace-limit", required_argument, NULL, OPT_TRACE_LIMIT },
+	{ "ww-class", required_argument, NULL, OPT_WW_CLASS },
+	{ "lock-graph", required_argument, NULL, OPT_LOCK_GRAPH },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	/* hidden: sabotage and tuning for tests */
@@ -179,6 +190,20 @@ static int parse_one(int ch, const char *arg, struct rs_options *o)
 		return parse_u64("trace-limit", arg, 1, UINT64_MAX / 2, &o->trace_limit);
 	case OPT_QUIET:
 		o->quiet = true;
+		return 0;
+	case OPT_WW_CLASS:
+		if (!strcmp(arg, "wound-wait"))
+			o->ww_class = RS_WW_WOUND_WAIT;
+		else if (!strcmp(arg, "wait-die"))
+			o->ww_class = RS_WW_WAIT_DIE;
+		else {
+			fprintf(stderr, "resv-sim: --ww-class is wound-wait or wait-die, not '%s'\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_LOCK_GRAPH:
+		o->lock_graph = arg;
 		return 0;
 	case OPT_BUG:
 		if (!strcmp(arg, "skip-revalidate"))

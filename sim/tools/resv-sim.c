@@ -17,6 +17,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <resv/dma-resv.h>
+#include <resv/lockdep.h>
+#include <resv/ww_mutex.h>
+
 #include <sim/trace.h>
 
 #include "resv-sim.h"
@@ -74,6 +78,27 @@ static int start_clients(struct rs_world *w)
 	return 0;
 }
 
+/* The validator's graph of the whole run, every thread done. */
+static int write_lock_graph(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f) {
+		fprintf(stderr, "resv-sim: cannot write %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	ret = resv_lockdep_write_graph(f, RESV_LOCKDEP_GRAPH_DOT);
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	if (ret)
+		fprintf(stderr, "resv-sim: writing the lock graph to %s failed: %s\n", path,
+			strerror(-ret));
+	else
+		printf("  %-22s %s (Graphviz: dot -Tsvg)\n", "lock graph", path);
+	return ret;
+}
+
 static void finish_trace(const char *path)
 {
 	struct sim_trace_stats st;
@@ -101,6 +126,19 @@ int main(int argc, char **argv)
 	ret = rs_parse_options(argc, argv, &opt);
 	if (ret)
 		return ret > 0 ? 0 : 2;
+	if (opt.lock_graph && !resv_lockdep_enabled()) {
+		fprintf(stderr, "resv-sim: --lock-graph needs the lock validator, which is %s "
+			"(build with CMAKE_BUILD_TYPE=Debug or -DRESV_LOCKDEP=ON)\n",
+			resv_lockdep_compiled_in() ? "switched off (RESV_LOCKDEP=0)" :
+			"compiled out of this build");
+		return 2;
+	}
+	/* Before any context of the class exists (the world's set-up locks). */
+	if (opt.ww_class != RS_WW_DEFAULT &&
+	    resv_ww_class_set_algorithm(&reservation_ww_class, opt.ww_class == RS_WW_WAIT_DIE)) {
+		fprintf(stderr, "resv-sim: cannot set the ww class\n");
+		return 2;
+	}
 	if (opt.trace && sim_trace_start(opt.trace_limit)) {
 		fprintf(stderr, "resv-sim: cannot start the trace\n");
 		return 2;
@@ -115,9 +153,10 @@ int main(int argc, char **argv)
 		goto out_teardown;
 	}
 	if (!opt.quiet)
-		fprintf(stderr, "resv-sim: %u clients, path %s, %.1f s%s, seed %" PRIu64
+		fprintf(stderr, "resv-sim: %u clients, path %s, %s, %.1f s%s, seed %" PRIu64
 			" (--seed to replay the workload)\n", opt.clients, rs_path_name(opt.path),
-			opt.seconds, opt.submissions ? " at most" : "", opt.seed);
+			rs_ww_class_name(opt.ww_class), opt.seconds,
+			opt.submissions ? " at most" : "", opt.seed);
 	w.start_ns = now_ns();
 	ret = rs_pressure_start(&w, &pressure);
 	if (!ret)
@@ -142,6 +181,8 @@ int main(int argc, char **argv)
 	rs_world_destroy(&w);		/* the device: every engine stopped */
 	if (opt.trace)
 		finish_trace(opt.trace);
+	if (opt.lock_graph && write_lock_graph(opt.lock_graph))
+		return 2;
 	return ok ? 0 : 1;
 
 out_teardown:

@@ -56,6 +56,9 @@
 
 enum rs_path { RS_PATH_EXECBUF, RS_PATH_VM_BIND, RS_PATH_MIXED };
 
+/* The algorithm of reservation_ww_class for the run. */
+enum rs_ww_class { RS_WW_DEFAULT, RS_WW_WOUND_WAIT, RS_WW_WAIT_DIE };
+
 enum rs_bug {
 	RS_BUG_NONE,
 	RS_BUG_SKIP_REVALIDATE,	/* VM_BIND execs skip revalidation: faults */
@@ -77,6 +80,8 @@ struct rs_options {
 	enum rs_path path;
 	const char *trace;
 	uint64_t trace_limit;
+	enum rs_ww_class ww_class;
+	const char *lock_graph;	/* --lock-graph FILE: the validator's graph */
 	bool quiet;
 	bool progress;		/* the live line: a TTY and not quiet */
 	enum rs_bug bug;
@@ -87,6 +92,7 @@ struct rs_options {
 /* 0 to run, 1 after --help (exit 0), -1 on a usage error (exit 2). */
 int rs_parse_options(int argc, char **argv, struct rs_options *opt);
 const char *rs_path_name(enum rs_path path);
+const char *rs_ww_class_name(enum rs_ww_class ww_class);
 
 /* ---- the world --------------------------------------------------------------- */
 

@@ -14,6 +14,8 @@
 
 #include <resv/dma-resv.h>
 
+#include <sim/trace.h>
+
 #include "resv-sim.h"
 
 #define KIB 1024ull
@@ -82,6 +84,8 @@ int rs_world_create(struct rs_world *w, const struct rs_options *opt)
 		ret = make_resident(o->bo);
 		if (ret)
 			return ret;
+		/* The trace's ww events name the object by its index. */
+		(void)sim_trace_label_lock(&o->bo->base.resv->lock, k);
 	}
 	for (unsigned int i = 0; i < opt->clients; i++) {
 		w->clients[i].w = w;
@@ -254,6 +258,8 @@ int rs_client_setup(struct rs_client *c)
 		ret = sim_context_create(w->dev, &c->hang_ctx);
 	if (!ret && uses_vm(c))
 		ret = sim_vm_create(w->dev, w->file, c->id % 2 ? SIM_VM_RESV_PROTECTED : 0, &c->vm);
+	if (!ret && uses_vm(c))	/* the VM's resv in the trace: 1000 + client */
+		(void)sim_trace_label_lock(&sim_vm_resv(c->vm)->lock, 1000 + c->id);
 	if (!ret)
 		ret = pick_shared(c);
 	if (ret)

@@ -465,6 +465,7 @@ static void test_trace_exec_span_and_backoffs(void **state)
 	struct drm_exec exec;
 	struct tj_val root;
 	bool stale = true;
+	unsigned long stamp;
 	int ret;
 
 	/* without a trace, and without a begin in this trace: nothing */
@@ -493,6 +494,7 @@ static void test_trace_exec_span_and_backoffs(void **state)
 		}
 	}
 	sim_trace_exec_end("locked", &exec);
+	stamp = exec.ticket.stamp;
 	drm_exec_fini(&exec);
 	/* a restart outside the loop (a stale userptr found at the end) */
 	sim_trace_exec_restart(RESV_EXEC_RESTART_USERPTR_STALE);
@@ -509,10 +511,21 @@ static void test_trace_exec_span_and_backoffs(void **state)
 	assert_string_equal(tj_str(span, "cat"), "lock");
 	assert_true(num(tj_get(span, "args"), "objects") == 2);
 	assert_true(num(tj_get(span, "args"), "restarts") == 1);
+	assert_true(stamp > 0);
+	assert_true(num(tj_get(span, "args"), "stamp") == (double)stamp);
 	assert_int_equal(count(&root, 'i', "backoff: userptr_stale"), 2);
 	assert_int_equal(count(&root, 'i', NULL), 2);
 	inst = find(&root, 'i', "backoff: userptr_stale", 0);
 	assert_true(num(tj_get(inst, "args"), "count") == 1);
+	/* the loop's instant carries the ticket; the one from outside has none */
+	{
+		const struct tj_val *i0 = find(&root, 'i', "backoff: userptr_stale", 0);
+		const struct tj_val *i1 = find(&root, 'i', "backoff: userptr_stale", 1);
+		double v;
+
+		assert_true(tj_num(tj_get(i0, "args"), "stamp", &v) !=
+			    tj_num(tj_get(i1, "args"), "stamp", &v));
+	}
 	/* inside the span, on the same track */
 	assert_true(num(inst, "tid") == num(span, "tid"));
 	assert_true(num(inst, "ts") >= num(span, "ts"));
@@ -520,11 +533,151 @@ static void test_trace_exec_span_and_backoffs(void **state)
 	tj_free(&root);
 }
 
+/* ---- ww_mutex contention events ------------------------------------------------------- */
+
+static DEFINE_WD_CLASS(trace_wd_class);
+
+struct ww_scene {
+	struct ww_mutex l1, l2;
+	pthread_barrier_t held;
+	int first, died;
+};
+
+/*
+ * The younger context: holds l2, asks for l1 (held by the older main
+ * thread) and dies at once (Wait-Die), backs off, and slow-locks l1.
+ */
+static void *ww_younger(void *arg)
+{
+	struct ww_scene *sc = arg;
+	struct ww_acquire_ctx ctx;
+
+	pthread_barrier_wait(&sc->held);	/* main's context is older */
+	ww_acquire_init(&ctx, &trace_wd_class);
+	sc->first = ww_mutex_lock(&sc->l2, &ctx);
+	sc->died = ww_mutex_lock(&sc->l1, &ctx);
+	if (sc->first == 0)
+		ww_mutex_unlock(&sc->l2);
+	pthread_barrier_wait(&sc->held);	/* main may let l1 go */
+	if (sc->died == -EDEADLK)
+		ww_mutex_lock_slow(&sc->l1, &ctx);
+	ww_mutex_unlock(&sc->l1);
+	ww_acquire_fini(&ctx);
+	return NULL;
+}
+
+static void test_trace_ww_events(void **state)
+{
+	struct ww_scene sc = { 0 };
+	struct ww_acquire_ctx ctx;
+	const struct tj_val *die, *slow;
+	struct tj_val root;
+	unsigned long older;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(sim_trace_label_lock(NULL, 1), -EINVAL);
+	assert_int_equal(sim_trace_label_lock(&sc.l1, -1), -EINVAL);
+	ww_mutex_init(&sc.l1, &trace_wd_class);
+	ww_mutex_init(&sc.l2, &trace_wd_class);
+	assert_int_equal(sim_trace_label_lock(&sc.l1, 5), 0);
+	assert_int_equal(sim_trace_label_lock(&sc.l1, 7), 0);	/* relabelled */
+	pthread_barrier_init(&sc.held, NULL, 2);
+
+	assert_int_equal(sim_trace_start(0), 0);
+	ww_acquire_init(&ctx, &trace_wd_class);
+	older = ctx.stamp;
+	assert_int_equal(ww_mutex_lock(&sc.l1, &ctx), 0);
+	assert_int_equal(pthread_create(&t, NULL, ww_younger, &sc), 0);
+	pthread_barrier_wait(&sc.held);
+	pthread_barrier_wait(&sc.held);
+	ww_mutex_unlock(&sc.l1);
+	ww_acquire_fini(&ctx);
+	pthread_join(t, NULL);
+	stop_and_parse(&root, NULL);
+	pthread_barrier_destroy(&sc.held);
+	ww_mutex_destroy(&sc.l1);
+	ww_mutex_destroy(&sc.l2);
+
+	assert_int_equal(sc.first, 0);
+	assert_int_equal(sc.died, -EDEADLK);
+	assert_int_equal(count(&root, 'i', "ww: -EDEADLK (die)"), 1);
+	assert_int_equal(count(&root, 'i', "ww: -EDEADLK (wounded)"), 0);
+	assert_int_equal(count(&root, 'i', "ww: wound"), 0);
+	assert_int_equal(count(&root, 'i', "ww: slow lock acquired"), 1);
+	die = find(&root, 'i', "ww: -EDEADLK (die)", 0);
+	assert_string_equal(tj_str(die, "cat"), "ww");
+	assert_true(num(tj_get(die, "args"), "stamp") == (double)(older + 1));
+	assert_true(num(tj_get(die, "args"), "other") == (double)older);
+	assert_true(num(tj_get(die, "args"), "obj") == 7);
+	slow = find(&root, 'i', "ww: slow lock acquired", 0);
+	assert_true(num(tj_get(slow, "args"), "stamp") == (double)(older + 1));
+	assert_true(num(tj_get(slow, "args"), "obj") == 7);
+	/* both on the younger thread's track, the death first */
+	assert_true(num(die, "tid") == num(slow, "tid"));
+	assert_true(num(die, "ts") <= num(slow, "ts"));
+	tj_free(&root);
+
+}
+
 /* ---- checking resv-sim's trace ---------------------------------------------------------- */
 
 /* A trace from resv-sim: strict JSON of the right shape, named engine
  * tracks, batch spans, fence lifetimes, client tracks with submissions. */
-static int check_file(const char *path)
+/*
+ * resv-sim's ww events: every one carries stamp, other and obj (stamp 0: a
+ * context-less locker waiting, e.g. the shrinker's or set-up locks); a death
+ * names an older context (Wait-Die) and a wound a younger one; with
+ * @ww_class given, the deaths are of that algorithm's kind only, and a run
+ * that backed off for contention shows them.
+ */
+static int check_ww_events(const char *path, const struct tj_val *root, const char *ww_class)
+{
+	const struct tj_val *evs = events_of(root);
+	size_t die = 0, wounded = 0;
+
+	for (size_t i = 0; i < evs->n; i++) {
+		const struct tj_val *ev = &evs->items[i], *args = tj_get(ev, "args");
+		const char *cat = tj_str(ev, "cat"), *name = tj_str(ev, "name");
+		double stamp, other, obj;
+
+		if (!cat || strcmp(cat, "ww"))
+			continue;
+		if (!tj_num(args, "stamp", &stamp) || !tj_num(args, "other", &other) ||
+		    !tj_num(args, "obj", &obj) || stamp < 0 || obj < -1 ||
+		    (stamp == 0 && strcmp(name, "ww: wait") &&
+		     strcmp(name, "ww: acquired after wait"))) {
+			fprintf(stderr, "%s: ww event %zu (%s) without stamp/other/obj\n", path, i,
+				name);
+			return 1;
+		}
+		if (!strcmp(name, "ww: -EDEADLK (die)")) {
+			die++;
+			if (!(other >= 1 && other < stamp)) {
+				fprintf(stderr, "%s: event %zu: stamp %.0f died for %.0f, not older\n",
+					path, i, stamp, other);
+				return 1;
+			}
+		} else if (!strcmp(name, "ww: -EDEADLK (wounded)")) {
+			wounded++;
+		} else if (!strcmp(name, "ww: wound") && !(other > stamp)) {
+			fprintf(stderr, "%s: event %zu: stamp %.0f wounded %.0f, not younger\n", path,
+				i, stamp, other);
+			return 1;
+		}
+	}
+	if (!ww_class)
+		return 0;
+	if (!strcmp(ww_class, "wait-die") ? wounded || (count(root, 'i', "backoff: contended") && !die)
+					 : die || (count(root, 'i', "backoff: contended") && !wounded)) {
+		fprintf(stderr, "%s: %zu deaths and %zu wounded back-offs do not fit %s\n", path,
+			die, wounded, ww_class);
+		return 1;
+	}
+	return 0;
+}
+
+static int check_file(const char *path, const char *ww_class)
 {
 	size_t len = 0;
 	char *text = tj_read_file(path, &len), err[256];
@@ -553,6 +706,8 @@ static int check_file(const char *path)
 		ret = 1;
 	}
 	if (!ret)
+		ret = check_ww_events(path, &root, ww_class);
+	if (!ret)
 		printf("%s: %zu events, valid\n", path, events_of(&root)->n);
 	tj_free(&root);
 	return ret;
@@ -571,9 +726,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_trace_stop_file_bad_path),
 		cmocka_unit_test(test_trace_device_engines_fences_evictions),
 		cmocka_unit_test(test_trace_exec_span_and_backoffs),
+		cmocka_unit_test(test_trace_ww_events),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--check"))
-		return check_file(argv[2]);
+		return check_file(argv[2], NULL);
+	if (argc == 5 && !strcmp(argv[1], "--check") && !strcmp(argv[3], "--ww-class"))
+		return check_file(argv[2], argv[4]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -304,7 +304,9 @@ void sim_trace_exec_begin(void);
  * Records the locked section, from sim_trace_exec_begin() to now, as a span
  * on the calling thread's track (arguments: objects locked, restarts), and
  * for each restart reason that occurred an instant named
- * "backoff: <reason>" (resv_exec_restart_reason_name()) with its count.
+ * "backoff: <reason>" (resv_exec_restart_reason_name()) with its count;
+ * the span and the instants carry the ticket's ``stamp``, the one the ww
+ * events of the transaction carry (sim_trace_label_lock()).
  *
  * Context: the thread of @exec. Nothing happens when no trace runs or
  * sim_trace_exec_begin() was not called in this trace.
@@ -323,6 +325,34 @@ void sim_trace_exec_end(const char *name, const struct drm_exec *exec);
  * trace runs.
  */
 void sim_trace_exec_restart(enum resv_exec_restart_reason reason);
+
+/* ---- ww_mutex contention --------------------------------------------------------- */
+
+struct ww_mutex;
+
+/**
+ * sim_trace_label_lock() - name a ww_mutex in the trace's ww events
+ * @lock: the mutex, e.g. a BO's ``resv->lock``
+ * @label: a number >= 0 that the ww events on @lock carry as ``obj``
+ *	(resv-sim: a shared object's index; unlabelled locks give -1)
+ *
+ * While a trace runs, the recorder installs a ww_mutex event hook
+ * (resv_ww_set_event_hook()) and records every contention decision as an
+ * instant on the calling thread's track, category ``ww``: ``ww: wait``
+ * (args: ``stamp`` of the waiting context, ``other``: the holder's stamp,
+ * ``obj``), ``ww: wound`` (``stamp`` wounded ``other``), ``ww: -EDEADLK
+ * (die)`` or ``ww: -EDEADLK (wounded)`` (``stamp`` backs off; ``other``:
+ * the older holder or waiter that made it die, or the holder it was about
+ * to wait for when wounded), ``ww: slow lock acquired`` and ``ww: acquired
+ * after wait``. A label outlives traces; labelling a lock again replaces
+ * its label. Label locks before the threads that contend on them start: the
+ * table is read without a lock.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL for a NULL @lock or a negative @label; -ENOSPC when the
+ * table (4096 locks) is full.
+ */
+int sim_trace_label_lock(const struct ww_mutex *lock, int64_t label);
 
 #ifdef __cplusplus
 }

@@ -134,6 +134,11 @@ void test_lockdep_thread_exit_with_lock(void **state);
 void test_lockdep_map_assert_and_release_not_held(void **state);
 void test_lockdep_map_recursive_and_nested(void **state);
 void test_lockdep_spinlock_inside_resv_silent(void **state);
+/* graph.c */
+void test_lockdep_graph_dot(void **state);
+void test_lockdep_graph_ww_acquire_edge(void **state);
+void test_lockdep_graph_bad_args(void **state);
+void test_lockdep_graph_alloc_failure(void **state);
 void test_lockdep_disabled_reports_nothing(void **state);
 void test_lockdep_default_hook_prints_detail(void **state);
 void test_lockdep_tsan_ww_mutex_protects_data(void **state);

@@ -62,6 +62,11 @@ int main(int argc, char **argv)
 		T(test_lockdep_tsan_ww_mutex_protects_data),
 		T(test_lockdep_tsan_spinlock_protects_data),
 		T(test_lockdep_tsan_sees_ww_mutexes),
+		/* graph.c */
+		T(test_lockdep_graph_dot),
+		T(test_lockdep_graph_ww_acquire_edge),
+		T(test_lockdep_graph_bad_args),
+		T(test_lockdep_graph_alloc_failure),
 	};
 
 	if (argc == 2 && strncmp(argv[1], "--child=", 8) == 0)

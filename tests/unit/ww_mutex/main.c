@@ -45,6 +45,8 @@ int main(void)
 		BOTH(test_ww_mutex_held_by_self_many_contexts),
 		BOTH(test_ww_mutex_static_initializer),
 		BOTH(test_ww_class_init_runtime),
+		BOTH(test_ww_class_set_algorithm),
+		BOTH(test_ww_mutex_event_hook),
 		BOTH(test_report_ww_fini_held),
 		BOTH(test_report_ww_fini_twice),
 		BOTH(test_report_ww_lock_after_done),

@@ -359,3 +359,48 @@ void test_ww_class_init_runtime(void **state)
 	wwt_run_abba(&runtime_class, f->wait_die, false, false, false);
 	wwt_run_abba(&runtime_class, f->wait_die, false, true, false);
 }
+
+/*
+ * resv_ww_class_set_algorithm(): the next contexts run the other algorithm
+ * (the ABBA outcome flips), and nothing else of the class changes.
+ */
+void test_ww_class_set_algorithm(void **state)
+{
+	struct fixture *f = *state;
+	struct ww_acquire_ctx ctx;
+	struct resv_ww_stats before, after;
+	unsigned long stamp;
+
+	resv_ww_class_init(&runtime_class, "runtime_switch", f->wait_die);
+	assert_int_equal(wwt_set_inject_mode(&runtime_class, RESV_WW_INJECT_OFF), 0);
+	wwt_run_abba(&runtime_class, f->wait_die, false, true, false);
+
+	resv_ww_class_get_stats(&runtime_class, &before);
+	stamp = runtime_class.stamp;
+	assert_int_equal(resv_ww_class_set_algorithm(&runtime_class, !f->wait_die), 0);
+	assert_int_equal(runtime_class.is_wait_die, !f->wait_die);
+	assert_true(runtime_class.stamp == stamp);
+	assert_int_equal(runtime_class.inject.mode, RESV_WW_INJECT_OFF);
+	resv_ww_class_get_stats(&runtime_class, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+
+	ww_acquire_init(&ctx, &runtime_class);
+	assert_int_equal(ctx.is_wait_die, !f->wait_die);
+	assert_true(ctx.stamp == stamp + 1);
+	ww_acquire_fini(&ctx);
+	wwt_run_abba(&runtime_class, !f->wait_die, false, false, false);
+	wwt_run_abba(&runtime_class, !f->wait_die, false, true, false);
+
+	/* Setting the current algorithm again changes nothing; back again works. */
+	assert_int_equal(resv_ww_class_set_algorithm(&runtime_class, !f->wait_die), 0);
+	assert_int_equal(runtime_class.is_wait_die, !f->wait_die);
+	assert_int_equal(resv_ww_class_set_algorithm(&runtime_class, f->wait_die), 0);
+	assert_int_equal(runtime_class.is_wait_die, f->wait_die);
+	wwt_run_abba(&runtime_class, f->wait_die, false, true, false);
+
+	/* Bad input: -EINVAL, and the fixture's class is untouched. */
+	assert_int_equal(resv_ww_class_set_algorithm(NULL, true), -EINVAL);
+	assert_int_equal(resv_ww_class_set_algorithm(NULL, false), -EINVAL);
+	assert_int_equal(f->cls->is_wait_die, f->wait_die);
+	assert_int_equal(wwt_reports_total(), 0);
+}

@@ -238,6 +238,9 @@ void test_ww_mutex_ctx_and_held_by_self(void **state);
 void test_ww_mutex_held_by_self_many_contexts(void **state);
 void test_ww_mutex_static_initializer(void **state);
 void test_ww_class_init_runtime(void **state);
+void test_ww_class_set_algorithm(void **state);
+/* events.c */
+void test_ww_mutex_event_hook(void **state);
 
 /* reports.c */
 void test_report_ww_fini_held(void **state);
