@@ -13,6 +13,7 @@
  * to what they were before the input. ASan/UBSan/LSan catch the rest.
  * A violated invariant aborts, which libFuzzer reports as a crash.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -123,6 +124,37 @@ static void fuzz_open_world(struct fuzz_state *st)
 	close(p[1]);
 }
 
+/*
+ * An ioctl called with a size smaller than its struct (FUZZ_CTL_* wrong
+ * size) still installs the fds it creates, as the kernel's drm_ioctl()
+ * does, but the fd field is cut off the copy back: the caller never learns
+ * the number. The kernel closes such fds at process exit; the harness
+ * closes them here, so that each input starts from an empty registry.
+ */
+static void fuzz_close_stray_fds(void)
+{
+	int stray[256];
+	size_t n;
+
+	do {
+		DIR *dir = opendir("/proc/self/fd");
+		struct dirent *de;
+
+		FUZZ_CHECK(dir, "opendir /proc/self/fd");
+		n = 0;
+		while (n < sizeof(stray) / sizeof(stray[0]) && (de = readdir(dir)) != NULL) {
+			int fd = atoi(de->d_name);
+
+			if (de->d_name[0] != '.' && fd != dirfd(dir) && sim_drm_is_sim_fd(fd))
+				stray[n++] = fd;
+		}
+		closedir(dir);
+		/* closed after the walk: closing changes the directory being read */
+		for (size_t i = 0; i < n; i++)
+			sim_drm_close(stray[i]);
+	} while (n == sizeof(stray) / sizeof(stray[0]));
+}
+
 static void fuzz_close_world(struct fuzz_state *st)
 {
 	for (unsigned int i = FUZZ_FD_FILE_A; i < st->pool_len; i++) {
@@ -130,6 +162,7 @@ static void fuzz_close_world(struct fuzz_state *st)
 			close(st->pool[i]);	/* the pipe */
 	}
 	st->pool_len = 0;
+	fuzz_close_stray_fds();
 	sim_drm_sweep();
 	FUZZ_CHECK(sim_drm_count(SIM_DRM_FD_NONE) == 0, "%zu simulator objects left",
 		   sim_drm_count(SIM_DRM_FD_NONE));
